@@ -1,0 +1,265 @@
+"""Inbound routes: verify -> parse -> dedupe -> route -> one transaction -> fast answer.
+
+No outbound HTTP happens here. Bad input gets a 4xx with a JSON error in Chinese; nothing is
+stored for a request that fails verification or parsing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+from pydantic import ValidationError
+from sqlalchemy import select, text
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from bot import metrics
+from bot.context import CardContext, CommandContext
+from bot.dispatch import handle_card, handle_message
+from bot.services import Services
+from bot.signature import verify_robot_signature
+from storage.identity import person_for, remember_conversation
+from storage.models.platform import CardInstance, InboxEvent
+from storage.upsert import insert_ignore
+
+log = logging.getLogger(__name__)
+
+blueprint = Blueprint("dingtalk", __name__)
+
+
+class Reject(Exception):
+    """Abort the request with a status and a Chinese message; the transaction rolls back."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def _services() -> Services:
+    return current_app.extensions["chayici"]
+
+
+def _json(status: int, body: Any) -> Response:
+    return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json")
+
+
+def _error(status: int, code: str, message: str) -> Response:
+    return _json(status, {"error": {"code": code, "message": message}})
+
+
+def _read_body(limit: int) -> bytes:
+    """Read at most ``limit`` bytes; more (also for chunked bodies) is a 413."""
+    if request.content_length is not None and request.content_length > limit:
+        raise Reject(413, "body_too_large", f"请求体超过 {limit // 1024} KiB 上限")
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        # A stream read may return less than asked (chunked bodies arrive chunk by chunk).
+        while size <= limit:
+            chunk = request.stream.read(limit + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except RequestEntityTooLarge as exc:
+        raise Reject(413, "body_too_large", f"请求体超过 {limit // 1024} KiB 上限") from exc
+    if size > limit:
+        raise Reject(413, "body_too_large", f"请求体超过 {limit // 1024} KiB 上限")
+    return b"".join(chunks)
+
+
+def _verify(services: Services, *, required: bool) -> None:
+    timestamp, sign = request.headers.get("timestamp"), request.headers.get("sign")
+    if not required and timestamp is None and sign is None:
+        return
+    check = verify_robot_signature(
+        timestamp,
+        sign,
+        app_secret=services.settings.app_secret.get_secret_value(),
+        now_ms=int(services.clock.now().timestamp() * 1000),
+        window_ms=services.settings.sign_window_ms,
+    )
+    if not check.ok:
+        log.warning("rejected callback signature: %s (path=%s)", check.reason, request.path)
+        raise Reject(401, "bad_signature", check.reason)
+
+
+def _observe(route: str, started: float, status: int) -> None:
+    metrics.INBOUND.labels(route, str(status)).inc()
+    metrics.INBOUND_SECONDS.labels(route).observe(time.perf_counter() - started)
+
+
+def _guarded(route: str, work: Any) -> Response:
+    started = time.perf_counter()
+    try:
+        response = work()
+    except Reject as problem:
+        response = _error(problem.status, problem.code, problem.message)
+    _observe(route, started, response.status_code)
+    return response
+
+
+@blueprint.post("/dingtalk/robot")
+def robot() -> Response:
+    return _guarded("robot", _robot)
+
+
+def _robot() -> Response:
+    services = _services()
+    raw = _read_body(services.settings.max_body_bytes)
+    _verify(services, required=True)
+    try:
+        from bot.payloads import RobotMessage
+
+        message = RobotMessage.model_validate_json(raw)
+        message.body()
+    except (ValidationError, ValueError) as exc:
+        raise Reject(400, "bad_body", _explain(exc)) from exc
+
+    event_key = f"robot:{message.msgId}"
+    corp_id = message.senderCorpId or services.settings.corp_id
+    now = services.clock.now()
+    with services.db.write() as session:
+        inserted = insert_ignore(
+            session,
+            InboxEvent,
+            {
+                "event_key": event_key,
+                "kind": "robot",
+                "received_at": now,
+                "status_code": 200,
+                "response_body": "{}",
+            },
+            conflict_column="event_key",
+        )
+        if not inserted:
+            return _replay(session, event_key, "robot")
+        remember_conversation(
+            session,
+            conversation_id=message.conversationId,
+            is_group=message.is_group,
+            title=message.conversationTitle,
+            now=now,
+        )
+        ctx = CommandContext(
+            message=message,
+            command=None,
+            args="",
+            session=session,
+            now=now,
+            settings=services.settings,
+            audit_log=services.audit_log,
+            person=person_for(session, corp_id=corp_id, staff_id=message.senderStaffId),
+            staff_id=message.senderStaffId,
+            event_key=event_key,
+        )
+        handle_message(services.router, ctx)
+    return _json(200, {})
+
+
+@blueprint.post("/dingtalk/card")
+def card() -> Response:
+    return _guarded("card", _card)
+
+
+def _card() -> Response:
+    services = _services()
+    raw = _read_body(services.settings.max_body_bytes)
+    _verify(services, required=services.settings.card_require_signature)
+    try:
+        from bot.payloads import CardCallback
+
+        callback = CardCallback.model_validate_json(raw)
+        action = callback.action()
+    except (ValidationError, ValueError) as exc:
+        raise Reject(400, "bad_body", _explain(exc)) from exc
+
+    private = action.cardPrivateData
+    action_id = private.actionIds[0] if private.actionIds else str(private.params.get("action", ""))
+    digest = hashlib.sha256(callback.raw_action.encode()).hexdigest()[:32]
+    event_key = f"card:{callback.outTrackId}:{callback.userId}:{digest}"
+    corp_id = callback.corpId or services.settings.corp_id
+    now = services.clock.now()
+    with services.db.write() as session:
+        card_row = session.get(CardInstance, callback.outTrackId, with_for_update=True)
+        if card_row is None:
+            raise Reject(404, "unknown_card", "找不到这张卡片：outTrackId 不是本系统发出的")
+        if callback.spaceId and callback.spaceId != card_row.space_id:
+            raise Reject(403, "wrong_space", "卡片所在的会话与记录不符")
+        inserted = insert_ignore(
+            session,
+            InboxEvent,
+            {
+                "event_key": event_key,
+                "kind": "card",
+                "received_at": now,
+                "status_code": 200,
+                "response_body": "{}",
+            },
+            conflict_column="event_key",
+        )
+        if not inserted:
+            return _replay(session, event_key, "card")
+        ctx = CardContext(
+            card=card_row,
+            action_id=action_id,
+            params=dict(private.params),
+            session=session,
+            now=now,
+            settings=services.settings,
+            audit_log=services.audit_log,
+            person=person_for(session, corp_id=corp_id, staff_id=callback.userId),
+            staff_id=callback.userId,
+            event_key=event_key,
+        )
+        body = handle_card(services.router, ctx)
+        stored = json.dumps(body, ensure_ascii=False)
+        session.execute(
+            InboxEvent.__table__.update()
+            .where(InboxEvent.event_key == event_key)
+            .values(response_body=stored)
+        )
+    return Response(stored, status=200, mimetype="application/json")
+
+
+def _replay(session: Any, event_key: str, route: str) -> Response:
+    metrics.DUPLICATES.labels(route).inc()
+    row = session.execute(select(InboxEvent).where(InboxEvent.event_key == event_key)).scalar_one()
+    return Response(row.response_body, status=row.status_code, mimetype="application/json")
+
+
+def _explain(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors(include_url=False)[0] if exc.errors() else {}
+        where = ".".join(str(part) for part in first.get("loc", ())) or "请求体"
+        kind = first.get("type", "")
+        if kind == "json_invalid":
+            return "请求体不是合法的 JSON"
+        if "recursion" in str(first.get("msg", "")).lower():
+            return "请求体嵌套层级过深"
+        return f"请求体字段不符合要求：{where}（{first.get('msg', '格式错误')}）"
+    return f"请求体不符合要求：{exc}"
+
+
+@blueprint.get("/healthz")
+def healthz() -> Response:
+    services = _services()
+    try:
+        with services.db.read() as session:
+            session.execute(text("SELECT 1"))
+    except Exception as exc:  # report, do not crash the probe
+        log.error("health check failed: %s", type(exc).__name__)
+        return _json(503, {"status": "unavailable", "database": "down"})
+    return _json(200, {"status": "ok", "database": services.db.dialect})
+
+
+@blueprint.get("/metrics")
+def prometheus() -> Response:
+    body, content_type = metrics.render()
+    return Response(body, status=200, content_type=content_type)

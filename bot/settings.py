@@ -1,0 +1,120 @@
+"""Settings, read from ``CHAYICI_*`` environment variables.
+
+Secrets (the app secret, the audit key) only ever come from here; they are
+``SecretStr`` so that a stray ``repr`` or log line never prints them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, SecretStr
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path("chayici-data")
+
+
+def _split_csv(value: Any) -> Any:
+    """Allow ``A,B`` in the environment where a list is expected (pydantic-settings wants JSON)."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
+
+
+def _json_mapping(value: Any) -> Any:
+    if isinstance(value, str):
+        text = value.strip()
+        return json.loads(text) if text else {}
+    return value
+
+
+CsvList = Annotated[list[str], NoDecode, BeforeValidator(_split_csv)]
+JsonMap = Annotated[dict[str, str], NoDecode, BeforeValidator(_json_mapping)]
+
+
+class Settings(BaseSettings):
+    """Everything a deployment can change without touching code."""
+
+    model_config = SettingsConfigDict(env_prefix="CHAYICI_", extra="ignore", frozen=True)
+
+    # Storage
+    database_url: str = "sqlite:///chayici-data/chayici.db"
+    data_dir: Path = DEFAULT_DATA_DIR
+
+    # DingTalk application credentials
+    app_key: str = "dingchayicidemo"
+    app_secret: SecretStr = SecretStr("chayici-demo-app-secret")
+    robot_code: str = "dingchayicidemo"
+    corp_id: str = "dingchayicicorp"
+    agent_id: int = 100001
+    audit_key: SecretStr = SecretStr("chayici-demo-audit-key")
+
+    dingtalk_api_base: str = "https://api.dingtalk.com"
+    dingtalk_oapi_base: str = "https://oapi.dingtalk.com"
+    # Hosts a sessionWebhook may point at. Anything else is refused (SSRF guard).
+    session_webhook_hosts: CsvList = Field(default_factory=lambda: ["oapi.dingtalk.com", "api.dingtalk.com"])
+    # Only for the local workspace: allow loopback webhook hosts explicitly listed here.
+    session_webhook_allow_loopback: bool = False
+    reply_via_session_webhook: bool = False
+
+    # Inbound
+    sign_window_ms: int = 3_600_000
+    max_body_bytes: int = 64 * 1024
+    # Card callbacks carry no documented signature; when the headers are present they are checked.
+    card_require_signature: bool = False
+    card_callback_type: str = "HTTP"
+    card_callback_route_key: str = "chayici"
+    # Template key -> cardTemplateId registered in the card platform.
+    card_template_ids: JsonMap = Field(default_factory=dict)
+
+    # Outbound
+    http_connect_timeout: float = 3.05
+    http_read_timeout: float = 10.0
+    outbox_batch_size: int = 20
+    outbox_lease_seconds: int = 60
+    outbox_max_attempts: int = 8
+    outbox_backoff_base_seconds: float = 2.0
+    outbox_backoff_cap_seconds: float = 600.0
+    outbox_idle_sleep_seconds: float = 0.5
+    # Rate limits per key family: "<count>/<seconds>". Keys are documented in bot/ratelimit.py.
+    rate_limits: JsonMap = Field(
+        default_factory=lambda: {
+            "api:robot": "20/1",
+            "api:card": "20/1",
+            "api:oapi": "20/1",
+            "group": "20/60",
+        }
+    )
+
+    # Ticker
+    ticker_interval_seconds: float = 5.0
+    inbox_retention_hours: int = 48
+    outbox_retention_hours: int = 168
+
+    # Web
+    public_base_url: str = "http://127.0.0.1:8000"
+    link_secret: SecretStr = SecretStr("chayici-demo-link-secret")
+    timezone: str = "Asia/Shanghai"
+
+    # Documents
+    cjk_font_path: str = ""
+
+    def card_template_id(self, key: str) -> str:
+        """The platform template id for one of our card specs (defaults to ``<key>.schema``)."""
+        return self.card_template_ids.get(key, f"chayici.{key}.schema")
+
+    def rate_limit(self, family: str) -> tuple[int, float] | None:
+        spec = self.rate_limits.get(family)
+        if not spec:
+            return None
+        count, _, seconds = spec.partition("/")
+        return int(count), float(seconds or 1)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

@@ -1,0 +1,30 @@
+"""帮助: the list of commands, generated from what is registered (never a hand-kept list)."""
+
+from __future__ import annotations
+
+from bot.context import CommandContext
+from bot.dispatch import role_text
+from bot.router import Command, Router
+
+
+def help_text(router: Router, ctx: CommandContext | None = None) -> str:
+    sections: dict[str, list[Command]] = {}
+    for command in router.commands:
+        sections.setdefault(command.section, []).append(command)
+    lines = ["#### 可用命令", "在工作群里请先 @我 再输入命令；单聊直接输入即可。", ""]
+    for section, commands in sections.items():
+        lines.append(f"**{section}**")
+        for command in commands:
+            usage = f"`{command.usage}`" if command.usage else f"`{command.word}`"
+            aliases = f"（也可输入：{'、'.join(command.words[1:])}）" if len(command.words) > 1 else ""
+            need = f"｜需{role_text(command.roles)}" if command.roles else ""
+            where = {"group": "｜仅限群聊", "private": "｜仅限单聊"}.get(command.where, "")
+            lines.append(f"- {usage} {command.summary}{aliases}{need}{where}")
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+def register(router: Router) -> None:
+    @router.command("帮助", "help", "?", "？", summary="查看可用的命令", public=True, section="常用")
+    def show_help(ctx: CommandContext) -> None:
+        ctx.reply_markdown("可用命令", help_text(router, ctx))

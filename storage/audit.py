@@ -1,0 +1,149 @@
+"""The audit chain: every state change appends a row whose hash is keyed with the audit key.
+
+hash_i = HMAC-SHA256(key, prev_hash_i + "\\n" + body_i), body_i being the canonical JSON of the
+event. An unkeyed chain could be recomputed by anyone able to write to the database; the key
+lives outside it (settings). Appends lock the single head row, so concurrent writers on
+PostgreSQL are serialised; SQLite writers are already serialised by BEGIN IMMEDIATE.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.base import canonical_json
+from storage.models.platform import AuditEvent, AuditHead
+
+GENESIS = "0" * 64
+
+
+def _digest(key: bytes, prev_hash: str, body: str) -> str:
+    return hmac.new(key, f"{prev_hash}\n{body}".encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """What a caller says about a change; the log adds time, chain and hash."""
+
+    action: str
+    entity_type: str
+    entity_id: str
+    actor: str
+    actor_person_id: int | None = None
+    before: Any = None
+    after: Any = None
+    detail: Any = None
+
+
+class AuditLog:
+    def __init__(self, key: bytes) -> None:
+        if not key:
+            raise ValueError("the audit key must not be empty")
+        self._key = key
+
+    def append(self, session: Session, entry: AuditEntry, *, at: datetime) -> AuditEvent:
+        """Append one event inside the caller's transaction."""
+        at = at.astimezone(UTC)
+        head = session.execute(
+            select(AuditHead).where(AuditHead.id == 1).with_for_update()
+        ).scalar_one_or_none()
+        if head is None:
+            head = AuditHead(id=1, last_id=0, last_hash=GENESIS, count=0)
+            session.add(head)
+            session.flush()
+        body = canonical_json(
+            {
+                "at": at.isoformat(),
+                "actor": entry.actor,
+                "actor_person_id": entry.actor_person_id,
+                "action": entry.action,
+                "entity_type": entry.entity_type,
+                "entity_id": str(entry.entity_id),
+                "before": entry.before,
+                "after": entry.after,
+                "detail": entry.detail,
+            }
+        )
+        digest = _digest(self._key, head.last_hash, body)
+        row = AuditEvent(
+            at=at,
+            actor=entry.actor,
+            actor_person_id=entry.actor_person_id,
+            action=entry.action,
+            entity_type=entry.entity_type,
+            entity_id=str(entry.entity_id),
+            body=body,
+            prev_hash=head.last_hash,
+            hash=digest,
+        )
+        session.add(row)
+        session.flush()
+        head.last_id = row.id
+        head.last_hash = digest
+        head.count = head.count + 1
+        return row
+
+    def verify(self, session: Session, *, batch: int = 5000) -> VerifyResult:
+        """Walk the chain in order; report the first row that does not fit."""
+        prev = GENESIS
+        checked = 0
+        last_id = 0
+        while True:
+            rows = session.execute(
+                select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
+            ).scalars()
+            seen = False
+            for row in rows:
+                seen = True
+                problem = self._check_row(row, prev)
+                if problem:
+                    return VerifyResult(ok=False, checked=checked, broken_id=row.id, reason=problem)
+                prev = row.hash
+                last_id = row.id
+                checked += 1
+            session.expunge_all()
+            if not seen:
+                break
+        head = session.get(AuditHead, 1)
+        if head is not None and (head.last_hash != prev or head.count != checked):
+            return VerifyResult(
+                ok=False,
+                checked=checked,
+                broken_id=head.last_id,
+                reason="链尾与记录不符：最新的记录被删除或截断",
+            )
+        return VerifyResult(ok=True, checked=checked, broken_id=None, reason="")
+
+    def _check_row(self, row: AuditEvent, prev: str) -> str:
+        if row.prev_hash != prev:
+            return "前一条记录的哈希不符：有记录被删除、插入或调换了顺序"
+        if not hmac.compare_digest(_digest(self._key, prev, row.body), row.hash):
+            return "内容哈希不符：该记录被修改过"
+        try:
+            data = json.loads(row.body)
+        except ValueError:
+            return "记录内容不是合法的 JSON"
+        if (
+            data.get("action") != row.action
+            or data.get("entity_type") != row.entity_type
+            or data.get("entity_id") != row.entity_id
+            or data.get("actor") != row.actor
+            or data.get("at") != row.at.isoformat()
+        ):
+            return "查询列与已签名内容不一致：该记录被修改过"
+        return ""
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    checked: int
+    broken_id: int | None
+    reason: str

@@ -1,0 +1,43 @@
+"""All models, imported so that ``Base.metadata`` is complete for Alembic and tests."""
+
+from storage.models.platform import (
+    ROLE_AUDITOR,
+    ROLE_INSPECTOR,
+    ROLE_LEADER,
+    ROLE_SYSADMIN,
+    ROLE_UNIT_ADMIN,
+    ROLES,
+    AuditEvent,
+    AuditHead,
+    CardInstance,
+    ChatIdentity,
+    Conversation,
+    DueItem,
+    InboxEvent,
+    OutboxMessage,
+    Person,
+    PersonRole,
+    RateEvent,
+    Unit,
+)
+
+__all__ = [
+    "ROLES",
+    "ROLE_AUDITOR",
+    "ROLE_INSPECTOR",
+    "ROLE_LEADER",
+    "ROLE_SYSADMIN",
+    "ROLE_UNIT_ADMIN",
+    "AuditEvent",
+    "AuditHead",
+    "CardInstance",
+    "ChatIdentity",
+    "Conversation",
+    "DueItem",
+    "InboxEvent",
+    "OutboxMessage",
+    "Person",
+    "PersonRole",
+    "RateEvent",
+    "Unit",
+]

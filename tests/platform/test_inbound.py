@@ -1,0 +1,256 @@
+"""The inbound edge: signatures, body limits, parsing, dedupe, routing and refusals."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from storage.models.platform import AuditEvent, InboxEvent, OutboxMessage
+from tests.conftest import TEST_SECRET
+from tests.helpers import make_person, post_robot, robot_body, signed_headers
+
+
+def _count(services, model) -> int:
+    with services.db.read() as session:
+        return session.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def test_signature_exactly_at_window_edge_is_accepted(client, services, clock):
+    ts = clock.now() - timedelta(milliseconds=services.settings.sign_window_ms)
+    response = client.post(
+        "/dingtalk/robot",
+        data=json.dumps(robot_body("帮助")).encode(),
+        headers=signed_headers(TEST_SECRET, int(ts.timestamp() * 1000)),
+    )
+    assert response.status_code == 200
+
+
+def test_signature_one_millisecond_beyond_window_is_rejected_and_nothing_stored(client, services, clock):
+    ts = clock.now() - timedelta(milliseconds=services.settings.sign_window_ms + 1)
+    response = client.post(
+        "/dingtalk/robot",
+        data=json.dumps(robot_body("帮助")).encode(),
+        headers=signed_headers(TEST_SECRET, int(ts.timestamp() * 1000)),
+    )
+    assert response.status_code == 401
+    assert response.json["error"]["code"] == "bad_signature"
+    assert _count(services, InboxEvent) == 0
+    assert _count(services, OutboxMessage) == 0
+
+
+def test_future_timestamp_beyond_window_is_rejected(client, services, clock):
+    ts = clock.now() + timedelta(milliseconds=services.settings.sign_window_ms + 1)
+    response = client.post(
+        "/dingtalk/robot",
+        data=json.dumps(robot_body("帮助")).encode(),
+        headers=signed_headers(TEST_SECRET, int(ts.timestamp() * 1000)),
+    )
+    assert response.status_code == 401
+
+
+def test_wrong_secret_is_rejected(client, clock):
+    response = client.post(
+        "/dingtalk/robot",
+        data=json.dumps(robot_body("帮助")).encode(),
+        headers=signed_headers("another-secret", int(clock.now().timestamp() * 1000)),
+    )
+    assert response.status_code == 401
+
+
+def test_missing_sign_header_is_rejected(client, services, clock):
+    headers = signed_headers(TEST_SECRET, int(clock.now().timestamp() * 1000))
+    del headers["sign"]
+    response = client.post("/dingtalk/robot", data=json.dumps(robot_body("帮助")).encode(), headers=headers)
+    assert response.status_code == 401
+    assert "缺少" in response.json["error"]["message"]
+    assert _count(services, InboxEvent) == 0
+
+
+def test_tampered_timestamp_with_old_sign_is_rejected(client, clock):
+    headers = signed_headers(TEST_SECRET, int(clock.now().timestamp() * 1000))
+    headers["timestamp"] = str(int(headers["timestamp"]) + 1)
+    response = client.post("/dingtalk/robot", data=json.dumps(robot_body("帮助")).encode(), headers=headers)
+    assert response.status_code == 401
+
+
+def test_documented_test_vector_signs_as_dingtalk_does():
+    from bot.signature import robot_sign
+
+    assert (
+        robot_sign("1700000000000", "demoAppSecret_ABC123") == "ZM3V9p1rkeBRdH7LYJY3eXkAEwh3p0dpPUdWb/cfVYY="
+    )
+
+
+def test_body_one_byte_over_64_kib_gets_413(client, services, clock):
+    raw = b"{" + b" " * (64 * 1024 - 1) + b"}"
+    assert len(raw) == 64 * 1024 + 1
+    response = post_robot(client, TEST_SECRET, raw, clock.now())
+    assert response.status_code == 413
+    assert _count(services, InboxEvent) == 0
+
+
+def test_chunked_body_over_limit_gets_413(app, services, clock):
+    import requests
+
+    from tests.conftest import LiveServer
+
+    def chunks():
+        for _ in range(70):
+            yield b" " * 1024
+
+    server = LiveServer(app).start()
+    try:
+        headers = signed_headers(TEST_SECRET, int(clock.now().timestamp() * 1000))
+        response = requests.post(f"{server.url}/dingtalk/robot", data=chunks(), headers=headers, timeout=10)
+    finally:
+        server.stop()
+    assert response.request.headers.get("Transfer-Encoding") == "chunked"
+    assert response.status_code == 413
+    assert _count(services, InboxEvent) == 0
+
+
+def test_ten_thousand_deep_json_gets_400_not_500(client, services, clock):
+    raw = b"[" * 10_000 + b"]" * 10_000
+    response = post_robot(client, TEST_SECRET, raw, clock.now())
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == "bad_body"
+    assert _count(services, InboxEvent) == 0
+
+
+def test_malformed_json_gets_400_with_clear_message(client, clock):
+    response = post_robot(client, TEST_SECRET, b'{"msgtype": "text", ', clock.now())
+    assert response.status_code == 400
+    assert "JSON" in response.json["error"]["message"]
+
+
+def test_picture_without_download_code_gets_400(client, clock):
+    body = robot_body("x")
+    body.update({"msgtype": "picture", "content": {"pictureDownloadCode": "p"}})
+    response = post_robot(client, TEST_SECRET, body, clock.now())
+    assert response.status_code == 400
+
+
+def test_redelivered_msg_id_runs_the_handler_once_and_replays_the_answer(client, services, clock):
+    body = robot_body("帮助", msg_id="msgSAMEONE==")
+    first = post_robot(client, TEST_SECRET, body, clock.now())
+    clock.advance(seconds=60)
+    second = post_robot(client, TEST_SECRET, body, clock.now())
+    assert first.status_code == second.status_code == 200
+    assert first.data == second.data
+    assert _count(services, InboxEvent) == 1
+    assert _count(services, OutboxMessage) == 1
+
+
+def test_help_in_group_queues_one_group_message(client, services, clock):
+    response = post_robot(client, TEST_SECRET, robot_body("帮助"), clock.now())
+    assert response.status_code == 200
+    with services.db.read() as session:
+        rows = session.execute(select(OutboxMessage)).scalars().all()
+    assert [row.kind for row in rows] == ["robot.group"]
+    assert rows[0].payload["msgKey"] == "sampleMarkdown"
+    assert "帮助" in rows[0].payload["msgParam"]["text"]
+
+
+def test_help_in_private_chat_queues_a_one_to_one_message(client, services, clock):
+    post_robot(client, TEST_SECRET, robot_body("帮助", group=False, staff_id="u-77"), clock.now())
+    with services.db.read() as session:
+        row = session.execute(select(OutboxMessage)).scalar_one()
+    assert row.kind == "robot.oto"
+    assert row.payload["userIds"] == ["u-77"]
+
+
+def test_unknown_command_gets_a_hint_pointing_to_help(client, services, clock):
+    post_robot(client, TEST_SECRET, robot_body("随便说点什么"), clock.now())
+    with services.db.read() as session:
+        row = session.execute(select(OutboxMessage)).scalar_one()
+    assert "帮助" in row.payload["msgParam"]["content"]
+
+
+def test_command_needing_a_role_is_refused_for_a_stranger_and_audited(app, services, clock):
+    from bot.context import CommandContext
+
+    calls: list[str] = []
+
+    @services.router.command("测试管理", summary="only for admins", roles=("unit_admin",))
+    def _admin_only(ctx: CommandContext) -> None:
+        calls.append("ran")
+
+    client = app.test_client()
+    post_robot(client, TEST_SECRET, robot_body("测试管理", staff_id="stranger"), clock.now())
+    assert calls == []
+    with services.db.read() as session:
+        audit = session.execute(select(AuditEvent)).scalar_one()
+        reply = session.execute(select(OutboxMessage)).scalar_one()
+    assert audit.action == "access.denied"
+    assert audit.actor == "staff:stranger"
+    assert "登记" in reply.payload["msgParam"]["content"]
+
+
+def test_bound_person_without_the_role_is_refused_politely(app, services, clock):
+    from bot.context import CommandContext
+
+    @services.router.command("测试领导", summary="leaders only", roles=("leader",))
+    def _leader_only(ctx: CommandContext) -> None:
+        raise AssertionError("must not run")
+
+    with services.db.write() as session:
+        make_person(session, "王五", "staff-5", now=clock.now(), roles=("inspector",))
+    post_robot(app.test_client(), TEST_SECRET, robot_body("测试领导", staff_id="staff-5"), clock.now())
+    with services.db.read() as session:
+        reply = session.execute(select(OutboxMessage)).scalar_one()
+        audit = session.execute(select(AuditEvent)).scalar_one()
+    assert "局领导" in reply.payload["msgParam"]["content"]
+    assert audit.action == "access.denied"
+
+
+def test_user_error_rolls_back_handler_writes_and_replies_with_the_reason(app, services, clock):
+    from bot.context import CommandContext, UserError
+
+    @services.router.command("测试出错", summary="fails", public=True)
+    def _fails(ctx: CommandContext) -> None:
+        ctx.audit("test.write", "thing", 1)
+        ctx.reply("不应发出")
+        raise UserError("日期格式不对，请写成 2026-12-01。")
+
+    post_robot(app.test_client(), TEST_SECRET, robot_body("测试出错"), clock.now())
+    with services.db.read() as session:
+        replies = session.execute(select(OutboxMessage)).scalars().all()
+        audits = session.execute(select(func.count()).select_from(AuditEvent)).scalar_one()
+    assert [r.payload["msgParam"]["content"] for r in replies] == ["日期格式不对，请写成 2026-12-01。"]
+    assert audits == 0
+
+
+def test_handler_crash_stores_nothing_so_a_redelivery_can_succeed(app, services, clock):
+    from bot.context import CommandContext
+
+    attempts: list[int] = []
+
+    @services.router.command("测试崩溃", summary="crashes once", public=True)
+    def _crash(ctx: CommandContext) -> None:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise RuntimeError("boom")
+        ctx.reply("好了")
+
+    app.testing = False
+    client = app.test_client()
+    body = robot_body("测试崩溃", msg_id="msgCRASH==")
+    assert post_robot(client, TEST_SECRET, body, clock.now()).status_code == 500
+    assert _count(services, InboxEvent) == 0
+    assert post_robot(client, TEST_SECRET, body, clock.now()).status_code == 200
+    assert _count(services, OutboxMessage) == 1
+
+
+def test_healthz_reports_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json["status"] == "ok"
+
+
+def test_metrics_endpoint_exposes_inbound_counters(client, clock):
+    post_robot(client, TEST_SECRET, robot_body("帮助"), clock.now())
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert b"chayici_inbound_requests_total" in response.data
