@@ -1,5 +1,21 @@
 """All models, imported so that ``Base.metadata`` is complete for Alembic and tests."""
 
+from storage.models.directory import (
+    METHOD_LABELS,
+    METHODS,
+    OBJECT_FLAGS,
+    RISK_CLASSES,
+    DirectoryVersion,
+    InspectionObject,
+    Inspector,
+    InspectorConflict,
+    PowerItem,
+    Scenario,
+    ScenarioItem,
+    ScenarioUnit,
+    Theme,
+    ThemeScenario,
+)
 from storage.models.platform import (
     ROLE_AUDITOR,
     ROLE_INSPECTOR,
@@ -22,6 +38,20 @@ from storage.models.platform import (
 )
 
 __all__ = [
+    "METHODS",
+    "METHOD_LABELS",
+    "OBJECT_FLAGS",
+    "RISK_CLASSES",
+    "DirectoryVersion",
+    "InspectionObject",
+    "Inspector",
+    "InspectorConflict",
+    "PowerItem",
+    "Scenario",
+    "ScenarioItem",
+    "ScenarioUnit",
+    "Theme",
+    "ThemeScenario",
     "ROLES",
     "ROLE_AUDITOR",
     "ROLE_INSPECTOR",

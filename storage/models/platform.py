@@ -30,6 +30,12 @@ class Unit(Base):
     kind: Mapped[str] = mapped_column(String(20), default="dept")
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    region_code: Mapped[str | None] = mapped_column(String(6))
+    # Printed on documents as the issuing body's contact details.
+    address: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    # Who approves this unit's inspection tasks (head of unit or a bureau leader).
+    approver_person_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class Person(Base):
