@@ -206,7 +206,7 @@ def mark_sent(
         .values(state="sent", sent_at=now, platform_ref=platform_ref, locked_until=None, last_error=None)
     )
     _mark_started(session, outbox_id, started_at)
-    return result.rowcount == 1
+    return result.rowcount == 1  # UPDATE rowcount is reliable on both drivers
 
 
 def mark_failed(

@@ -16,7 +16,6 @@ def insert_ignore(session: Session, model: Any, values: dict[str, Any], *, confl
     """
     dialect = session.get_bind().dialect.name
     table = model.__table__
-    # Run column defaults/type processing through the ORM column types.
     if dialect == "postgresql":
         stmt = (
             postgresql.insert(table).values(**values).on_conflict_do_nothing(index_elements=[conflict_column])
@@ -25,5 +24,6 @@ def insert_ignore(session: Session, model: Any, values: dict[str, Any], *, confl
         stmt = sqlite.insert(table).values(**values).on_conflict_do_nothing(index_elements=[conflict_column])
     else:  # pragma: no cover - only the two supported databases
         raise RuntimeError(f"unsupported database {dialect}")
-    result = session.execute(stmt)
-    return bool(result.rowcount)
+    # rowcount is not reliable for ON CONFLICT DO NOTHING across drivers; RETURNING is.
+    primary = list(table.primary_key.columns)[0]
+    return session.execute(stmt.returning(primary)).first() is not None

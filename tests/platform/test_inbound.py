@@ -254,3 +254,21 @@ def test_metrics_endpoint_exposes_inbound_counters(client, clock):
     response = client.get("/metrics")
     assert response.status_code == 200
     assert b"chayici_inbound_requests_total" in response.data
+
+
+def test_redelivery_does_not_run_a_side_effecting_handler_again(app, services, clock):
+    from bot.context import CommandContext
+
+    runs: list[str] = []
+
+    @services.router.command("测试计数", summary="counts", public=True)
+    def _count_runs(ctx: CommandContext) -> None:
+        runs.append(ctx.event_key)
+        ctx.audit("test.counted", "thing", len(runs))
+
+    client = app.test_client()
+    body = robot_body("测试计数", msg_id="msgCOUNT==")
+    for _ in range(3):
+        assert post_robot(client, TEST_SECRET, body, clock.now()).status_code == 200
+    assert runs == ["robot:msgCOUNT=="]
+    assert _count(services, AuditEvent) == 1
