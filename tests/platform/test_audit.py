@@ -17,7 +17,13 @@ def _append(services, clock, n: int = 5) -> None:
         for i in range(n):
             services.audit_log.append(
                 session,
-                AuditEntry(action="task.create", entity_type="task", entity_id=str(i), actor="person:1", after={"n": i, "名称": "测试"}),
+                AuditEntry(
+                    action="task.create",
+                    entity_type="task",
+                    entity_id=str(i),
+                    actor="person:1",
+                    after={"n": i, "名称": "测试"},
+                ),
                 at=clock.now() + timedelta(seconds=i),
             )
 

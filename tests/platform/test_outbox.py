@@ -64,7 +64,9 @@ def _rows(services) -> list[OutboxMessage]:
 def test_enqueue_with_the_same_dedupe_key_keeps_one_row(services, clock):
     with services.db.write() as session:
         first = outbox.enqueue(session, kind="robot.group", dedupe_key="k", payload={"n": 1}, now=clock.now())
-        second = outbox.enqueue(session, kind="robot.group", dedupe_key="k", payload={"n": 2}, now=clock.now())
+        second = outbox.enqueue(
+            session, kind="robot.group", dedupe_key="k", payload={"n": 2}, now=clock.now()
+        )
     assert (first, second) == (True, False)
     assert [row.payload for row in _rows(services)] == [{"n": 1}]
 
@@ -168,8 +170,13 @@ def test_expired_lease_is_reclaimed_and_the_old_owner_is_fenced_out(services, cl
     _enqueue(services, clock, 1)
     with services.db.write() as session:
         claimed, _ = outbox.claim(
-            session, worker_id="dead-worker", now=clock.now(), lease_seconds=60, limit=10,
-            rates=services.settings.rate_limit, postgres=services.db.is_postgres,
+            session,
+            worker_id="dead-worker",
+            now=clock.now(),
+            lease_seconds=60,
+            limit=10,
+            rates=services.settings.rate_limit,
+            postgres=services.db.is_postgres,
         )
     assert len(claimed) == 1
     recorder = Recorder()
@@ -180,7 +187,12 @@ def test_expired_lease_is_reclaimed_and_the_old_owner_is_fenced_out(services, cl
     assert recorder.sent == [0]
     with services.db.write() as session:
         late = outbox.mark_sent(
-            session, outbox_id=claimed[0].id, worker_id="dead-worker", now=clock.now(), started_at=None, platform_ref="late"
+            session,
+            outbox_id=claimed[0].id,
+            worker_id="dead-worker",
+            now=clock.now(),
+            started_at=None,
+            platform_ref="late",
         )
     assert late is False
     assert _rows(services)[0].platform_ref == "ref-0"
