@@ -20,7 +20,7 @@ json_values = st.recursive(
     max_leaves=20,
 )
 
-robot_keys = list(robot_body("帮助").keys()) + ["content", "text", "msgtype", "atUsers"]
+robot_keys = [*robot_body("帮助").keys(), "content", "text", "msgtype", "atUsers"]
 robot_like = st.dictionaries(st.sampled_from(robot_keys), json_values, max_size=12)
 
 
