@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
+from sqlalchemy import Insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+
+
+@cache
+def _statement(dialect: str, table: Any, conflict_column: str) -> Insert:
+    """Built once per table: constructing statements costs more than running them here."""
+    if dialect == "postgresql":
+        base = postgresql.insert(table)
+    elif dialect == "sqlite":
+        base = sqlite.insert(table)
+    else:  # pragma: no cover - only the two supported databases
+        raise RuntimeError(f"unsupported database {dialect}")
+    primary = next(iter(table.primary_key.columns))
+    # rowcount is not reliable for ON CONFLICT DO NOTHING across drivers; RETURNING is.
+    return base.on_conflict_do_nothing(index_elements=[conflict_column]).returning(primary)
 
 
 def insert_ignore(session: Session, model: Any, values: dict[str, Any], *, conflict_column: str) -> bool:
@@ -15,15 +31,5 @@ def insert_ignore(session: Session, model: Any, values: dict[str, Any], *, confl
     transactions racing on the same key cannot both insert (no check-then-insert window).
     """
     dialect = session.get_bind().dialect.name
-    table = model.__table__
-    if dialect == "postgresql":
-        stmt = (
-            postgresql.insert(table).values(**values).on_conflict_do_nothing(index_elements=[conflict_column])
-        )
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(table).values(**values).on_conflict_do_nothing(index_elements=[conflict_column])
-    else:  # pragma: no cover - only the two supported databases
-        raise RuntimeError(f"unsupported database {dialect}")
-    # rowcount is not reliable for ON CONFLICT DO NOTHING across drivers; RETURNING is.
-    primary = list(table.primary_key.columns)[0]
-    return session.execute(stmt.returning(primary)).first() is not None
+    statement = _statement(dialect, model.__table__, conflict_column)
+    return session.execute(statement, values).first() is not None

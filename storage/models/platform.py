@@ -54,7 +54,7 @@ class Person(Base):
     roles: Mapped[list[PersonRole]] = relationship(
         back_populates="person", lazy="selectin", cascade="all, delete-orphan"
     )
-    identities: Mapped[list[ChatIdentity]] = relationship(back_populates="person", lazy="selectin")
+    identities: Mapped[list[ChatIdentity]] = relationship(back_populates="person", lazy="select")
 
     def role_names(self) -> set[str]:
         return {role.role for role in self.roles}
