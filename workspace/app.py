@@ -1,0 +1,24 @@
+"""``create_app``: the workspace as one Flask app (platform paths + /_ws control + the page)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from workspace import control, gateway, openapi, page, users
+from workspace.config import WorkspaceConfig
+from workspace.runtime import Workspace
+
+MAX_REQUEST_BYTES = 32 * 1024 * 1024
+
+
+def create_app(config: WorkspaceConfig | None = None) -> Flask:
+    config = config or WorkspaceConfig()
+    app = Flask("workspace")
+    app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    app.extensions["workspace"] = Workspace(config)
+    gateway.install(app)
+    app.register_blueprint(openapi.blueprint)
+    app.register_blueprint(users.blueprint)
+    app.register_blueprint(control.blueprint)
+    app.register_blueprint(page.blueprint)
+    return app
