@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.base import Base, JsonText, UtcDateTime
@@ -37,6 +37,8 @@ class Inspector(Base):
     )  # valid | suspended | revoked | none
     fields: Mapped[list[str]] = mapped_column(JsonText, default=list)  # 执法领域 tags
     auxiliary: Mapped[bool] = mapped_column(Boolean, default=False)  # 辅助人员: never assignable
+    # The unit puts this person in the draw pool (可参与抽检). A draw still needs certified_on(day).
+    assignable: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
