@@ -204,7 +204,9 @@ def _card() -> Response:
             },
             conflict_column="event_key",
         )
-        if not inserted:
+        if not inserted and not _renew_stale_card_event(
+            session, event_key, now, services.settings.card_dedupe_seconds
+        ):
             return _replay(session, event_key, "card")
         ctx = CardContext(
             card=card_row,
@@ -226,6 +228,18 @@ def _card() -> Response:
             .values(response_body=stored)
         )
     return Response(stored, status=200, mimetype="application/json")
+
+
+def _renew_stale_card_event(session: Any, event_key: str, now: Any, window_seconds: float) -> bool:
+    """A card callback carries no unique id: the same click with the same params, long after the
+    first, is a new click (say, on an old card), not a redelivery. Past the window it runs again."""
+    row = session.execute(
+        select(InboxEvent).where(InboxEvent.event_key == event_key).with_for_update()
+    ).scalar_one()
+    if (now - row.received_at).total_seconds() <= window_seconds:
+        return False
+    row.received_at = now
+    return True
 
 
 def _replay(session: Any, event_key: str, route: str) -> Response:

@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     # Card callbacks carry no documented signature; when the headers are present they are checked.
     card_require_signature: bool = False
     card_callback_type: str = "HTTP"
+    # Identical card callbacks within this window are redeliveries; later ones are new clicks.
+    card_dedupe_seconds: float = 600.0
     card_callback_route_key: str = "chayici"
     # Template key -> cardTemplateId registered in the card platform.
     card_template_ids: JsonMap = Field(default_factory=dict)
@@ -103,6 +105,12 @@ class Settings(BaseSettings):
 
     # Documents
     cjk_font_path: str = ""
+
+    # Tasks and negotiation (⚠️ settings, not law)
+    task_number_pattern: str = "{issuer}{code}〔{year}〕{seq}号"
+    negotiation_remind_hours: float = 24.0
+    negotiation_stall_hours: float = 72.0
+    onsite_yearly_cap: int = 2
 
     def card_template_id(self, key: str) -> str:
         """The platform template id for one of our card specs (defaults to ``<key>.schema``)."""

@@ -29,6 +29,10 @@ Spec format (JSON):
 }
 ```
 
+Buttons send their ``params`` (``${var}`` placeholders filled from the card) plus the values of
+the form right above them, so a "提出修改" button can carry the comment typed into that form.
+A leading ``!`` in ``visible_if`` negates it.
+
 Variable kinds: ``text``, ``markdown``, ``bool`` ("true"/"false"), ``list`` and ``object`` (JSON
 text), ``image`` (a media id or data URL). Every card also has the private variables ``toast``
 and ``errors`` (JSON object field -> message) that the bot sets for the user who clicked.

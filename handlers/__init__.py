@@ -9,8 +9,9 @@ from flask import Flask
 
 from bot.router import Router
 from handlers import help as help_commands
+from handlers import tasks
 
-CAPABILITIES = (help_commands,)
+CAPABILITIES = (help_commands, tasks)
 
 
 def register(router: Router) -> Router:

@@ -36,6 +36,7 @@ from storage.models.platform import (
     RateEvent,
     Unit,
 )
+from storage.models.tasks import NumberCounter, Task, TaskAnswer, TaskUnit, TaskVersion
 
 __all__ = [
     "METHODS",
@@ -59,6 +60,7 @@ __all__ = [
     "InspectionObject",
     "Inspector",
     "InspectorConflict",
+    "NumberCounter",
     "OutboxMessage",
     "Person",
     "PersonRole",
@@ -67,6 +69,10 @@ __all__ = [
     "Scenario",
     "ScenarioItem",
     "ScenarioUnit",
+    "Task",
+    "TaskAnswer",
+    "TaskUnit",
+    "TaskVersion",
     "Theme",
     "ThemeScenario",
     "Unit",
