@@ -247,8 +247,11 @@ class OutboxWorker:
         return str(task_id) if task_id is not None else None
 
 
-def drain(worker: OutboxWorker, *, timeout: float = 10.0) -> int:
-    """Run rounds until no row is pending or running (tests, benchmarks). Returns rows sent."""
+def drain(worker: OutboxWorker, *, timeout: float = 10.0, wait: bool = True) -> int:
+    """Run rounds until no row is pending or running (tests, benchmarks). Returns rows sent.
+
+    With ``wait=False`` it stops as soon as nothing is due now (rows waiting for a retry time are
+    left for later), which suits tests that move a manual clock."""
     deadline = time.monotonic() + timeout
     sent = 0
     while time.monotonic() < deadline:
@@ -258,7 +261,7 @@ def drain(worker: OutboxWorker, *, timeout: float = 10.0) -> int:
             continue
         with worker.services.db.read() as session:
             upcoming = outbox.next_attempt(session)
-        if upcoming is None:
+        if upcoming is None or (not wait and upcoming > worker.services.clock.now()):
             return sent
         now = worker.services.clock.now()
         wake = upcoming if stats.next_wake is None else min(upcoming, stats.next_wake)

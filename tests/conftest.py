@@ -134,8 +134,8 @@ def client(app: Any) -> Any:
 class LiveServer:
     """A WSGI app served on a loopback port in a thread (the workspace needs a real URL)."""
 
-    def __init__(self, wsgi_app: Any) -> None:
-        self._server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
+    def __init__(self, wsgi_app: Any, port: int = 0) -> None:
+        self._server = make_server("127.0.0.1", port, wsgi_app, threaded=True)
         self.port = self._server.server_port
         self.url = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -147,3 +147,13 @@ class LiveServer:
     def stop(self) -> None:
         self._server.shutdown()
         self._thread.join(timeout=5)
+
+
+@pytest.fixture
+def live(services: Services) -> Iterator[Any]:
+    """The bot on a loopback port and the local workspace, wired to each other."""
+    from tests.live import Live
+
+    running = Live(services)
+    yield running
+    running.close()
