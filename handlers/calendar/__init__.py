@@ -1,0 +1,1 @@
+"""The working-day calendar used by every "N working days" rule."""
