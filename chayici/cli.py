@@ -67,6 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     install_logging(logging.INFO)
+    for noisy in ("alembic", "werkzeug", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     result: int = args.func(args)
     return result
 
@@ -156,9 +158,8 @@ def _worker(_args: argparse.Namespace) -> int:
 
 
 def _workspace(args: argparse.Namespace) -> int:
-    from workspace.server import serve_forever
-
     from chayici.demo import workspace_config
+    from workspace.server import serve_forever
 
     serve_forever(workspace_config(_settings(), bot_url=args.bot_url), args.host, args.port)
     return 0
