@@ -8,10 +8,10 @@ from __future__ import annotations
 from flask import Flask
 
 from bot.router import Router
+from handlers import directory, tasks
 from handlers import help as help_commands
-from handlers import tasks
 
-CAPABILITIES = (help_commands, tasks)
+CAPABILITIES = (help_commands, directory, tasks)
 
 
 def register(router: Router) -> Router:
