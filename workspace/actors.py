@@ -53,9 +53,25 @@ def _send_message(
     payload: dict[str, Any],
     shown: dict[str, Any],
     msg_id: str | None,
+    at_bot: bool = True,
 ) -> dict[str, Any]:
     msg_id = msg_id or ws.ids.msg_id()
     create_at = ws.now_ms()
+    cid = conversation["conversationId"]
+    if conversation["kind"] == "group" and not at_bot:
+        # DingTalk gives a robot only the group messages that @-mention it: the others are seen by
+        # the members and never reach the bot.
+        ws.state.add_message(
+            cid,
+            msg_id=msg_id,
+            sender=staff_id,
+            msgtype=msgtype,
+            content=shown,
+            time_ms=create_at,
+            via="user",
+            extra={"atBot": False},
+        )
+        return {"msgId": msg_id, "conversationId": cid, "status": None, "response": None, "error": None}
     body = robot_message_body(
         ws,
         staff_id=staff_id,
@@ -66,19 +82,20 @@ def _send_message(
         create_at=create_at,
     )
     ws.state.add_message(
-        conversation["conversationId"],
+        cid,
         msg_id=msg_id,
         sender=staff_id,
         msgtype=msgtype,
         content=shown,
         time_ms=create_at,
         via="user",
+        extra={"atBot": True} if conversation["kind"] == "group" else None,
     )
     with ws.state.lock:
         ws.state.sent_bodies[msg_id] = body
     outcome = post_signed(ws, ws.config.robot_callback_url, body, kind="robot", ref=msg_id)
-    _deliver_sync_reply(ws, conversation["conversationId"], outcome)
-    return {"msgId": msg_id, "conversationId": conversation["conversationId"], **outcome}
+    _deliver_sync_reply(ws, cid, outcome)
+    return {"msgId": msg_id, "conversationId": cid, **outcome}
 
 
 def _deliver_sync_reply(ws: Workspace, cid: str, outcome: dict[str, Any]) -> None:
@@ -113,8 +130,12 @@ def say(
     private: bool = False,
     msg_id: str | None = None,
     redeliver_after_ms: int | None = None,
+    at_bot: bool = True,
 ) -> dict[str, Any]:
-    """A text message to the bot: @-mention in a group (content starts with one space), plain in 1:1."""
+    """A text message to the bot: @-mention in a group (content starts with one space), plain in 1:1.
+
+    ``at_bot=False`` in a group is a message to the other members only: shown, not sent to the bot.
+    """
     conversation = conversation_for(ws, staff_id, conversation_id, private)
     content = f" {text}" if conversation["kind"] == "group" else text
     result = _send_message(
@@ -125,8 +146,9 @@ def say(
         payload={"content": content},
         shown={"content": text},
         msg_id=msg_id,
+        at_bot=at_bot,
     )
-    if redeliver_after_ms is not None:
+    if redeliver_after_ms is not None and result["status"] is not None:
         ws.schedule(redeliver_after_ms / 1000, lambda: redeliver(ws, result["msgId"]))
     return result
 
@@ -154,8 +176,9 @@ def send_media(
     text: str | None = None,
     duration: int | None = None,
     msg_id: str | None = None,
+    at_bot: bool = True,
 ) -> dict[str, Any]:
-    """A photo, file, voice, video or text-plus-photo message (§1.1.1)."""
+    """A photo, file, voice, video or text-plus-photo message (§1.1.1); ``at_bot`` as for ``say``."""
     if msgtype not in MEDIA_TYPES:
         raise ActorError(400, f"msgtype 必须是 {', '.join(MEDIA_TYPES)} 之一")
     if not data:
@@ -208,6 +231,7 @@ def send_media(
         payload=payload,
         shown=shown,
         msg_id=msg_id,
+        at_bot=at_bot,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from workspace import control, gateway, openapi, page, users
+from workspace import control, feed, gateway, openapi, page, users
 from workspace.config import WorkspaceConfig
 from workspace.runtime import Workspace
 
@@ -20,5 +20,6 @@ def create_app(config: WorkspaceConfig | None = None) -> Flask:
     app.register_blueprint(openapi.blueprint)
     app.register_blueprint(users.blueprint)
     app.register_blueprint(control.blueprint)
+    app.register_blueprint(feed.blueprint)
     app.register_blueprint(page.blueprint)
     return app

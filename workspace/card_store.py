@@ -116,6 +116,8 @@ def new_card(ws: Workspace, body: dict[str, Any]) -> dict[str, Any]:
         "private": private,
         "spaces": [],
         "version": 1,
+        # Change cursor (shared with messages and calls): the page asks for cards changed since.
+        "seq": ws.state.next_seq(),
         "createdAt": now,
         "updatedAt": now,
         "history": [{"version": 1, "time": now, "kind": "create", "params": dict(params)}],
@@ -190,6 +192,7 @@ def _deliver(
         card["spaces"].append(
             {"spaceType": space_type, "spaceId": space_id, "carrierId": carrier, "conversationId": cid}
         )
+        card["seq"] = ws.state.next_seq()  # newly visible to the space's members
         results.append(_result(space_type, space_id, carrier=carrier))
     return results
 
@@ -268,6 +271,7 @@ def apply(
             before = card["private"].get(user_id, {})
             card["private"][user_id] = {**before, **values} if private_by_key else dict(values)
         card["version"] += 1
+        card["seq"] = ws.state.next_seq()
         card["updatedAt"] = ws.now_ms()
         card["history"].append(
             {

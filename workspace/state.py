@@ -65,12 +65,26 @@ class State:
             self._seq += 1
             return self._seq
 
+    def last_seq(self) -> int:
+        """The newest sequence number handed out: a reader's cursor for "everything so far"."""
+        with self.lock:
+            return self._seq
+
     # -- people and conversations ---------------------------------------------------------------
     def add_user(
-        self, staff_id: str, name: str, *, mobile: str = "", is_admin: bool = False, app_key: str
+        self,
+        staff_id: str,
+        name: str,
+        *,
+        mobile: str = "",
+        is_admin: bool = False,
+        title: str = "",
+        app_key: str,
     ) -> Record:
+        """Add (or replace) a person. ``title`` is a display line for the page's identity picker
+        (unit and role, e.g. "市容环境卫生监管处 · 单位管理员"); DingTalk itself never sends it."""
         with self.lock:
-            user = {"staffId": staff_id, "name": name, "mobile": mobile, "isAdmin": is_admin}
+            user = {"staffId": staff_id, "name": name, "mobile": mobile, "isAdmin": is_admin, "title": title}
             self.users[staff_id] = user
             cid = stable_id("cidp", app_key, staff_id, suffix="==")
             self.private_by_user[staff_id] = cid

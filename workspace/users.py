@@ -78,10 +78,20 @@ def add_users() -> Response:
             name,
             mobile=_text(item, "mobile", required=False),
             is_admin=bool(item.get("isAdmin", False)),
+            title=_text(item, "title", required=False),
             app_key=ws.config.app_key,
         )
         created.append({**user, "conversationId": ws.state.private_conversation(staff_id)})
     return reply({"users": created})
+
+
+@blueprint.get("/users")
+def list_users() -> Response:
+    """Everyone the workspace plays, with their 1:1 conversation (the page's identity picker)."""
+    state = current().state
+    with state.lock:
+        people = [{**user, "conversationId": state.private_by_user[sid]} for sid, user in state.users.items()]
+    return reply({"users": people})
 
 
 @blueprint.post("/groups")
@@ -131,6 +141,13 @@ def _optional_int(item: dict[str, Any], key: str) -> int | None:
     return value
 
 
+def _flag(item: dict[str, Any], key: str, default: bool = True) -> bool:
+    value = item.get(key, default)
+    if not isinstance(value, bool):
+        raise ActorError(400, f"{key} 必须是 true 或 false")
+    return value
+
+
 def _status(result: dict[str, Any]) -> int:
     """The /_ws answer is 200 when the bot was reached (whatever it said), 502 when it was not."""
     return 502 if result.get("error") else 200
@@ -147,6 +164,7 @@ def say() -> Response:
         private=bool(item.get("private", False)),
         msg_id=item.get("msgId"),
         redeliver_after_ms=_optional_int(item, "redeliver_after_ms"),
+        at_bot=_flag(item, "atBot"),
     )
     return reply(result, _status(result))
 
@@ -176,6 +194,7 @@ def send_media() -> Response:
         text=item.get("text"),
         duration=_optional_int(item, "duration"),
         msg_id=item.get("msgId"),
+        at_bot=_flag(item, "atBot"),
     )
     return reply(result, _status(result))
 
