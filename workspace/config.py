@@ -59,6 +59,8 @@ class WorkspaceConfig:
     callback_timeout: tuple[float, float] = (3.05, 10.0)
     # Deliver a message the bot returns in the body of a robot callback (legacy, UNCONFIRMED).
     deliver_sync_replies: bool = True
+    # The robot's display name on the phone page (DingTalk shows the robot's name, not its code).
+    bot_name: str = "查一次"
 
     @property
     def robot_callback_url(self) -> str:

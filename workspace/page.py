@@ -1,7 +1,8 @@
-"""GET / — a plain overview page of every conversation, refreshed every 3 seconds.
+"""GET /plain — a plain overview page of every conversation, refreshed every 3 seconds.
 
-Server-rendered, no scripts, no external assets: it must work offline and in any browser. Text
-is escaped, markdown is shown as text, cards as their title, status and parameters.
+Server-rendered, no scripts, no external assets: it must work offline and in any browser (and it
+shows every conversation at once, which the phone page at ``/`` does not). Text is escaped,
+markdown is shown as text, cards as their title, status and parameters.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ def _message_html(ws_cards: dict[str, Any], users: dict[str, Any], message: dict
     )
 
 
-@blueprint.get("/")
+@blueprint.get("/plain")
 def index() -> Response:
     ws = current()
     state = ws.state
@@ -97,7 +98,7 @@ def index() -> Response:
         '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
         '<meta http-equiv="refresh" content="3"><meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>查一次 · 本地工作台</title><style>{STYLE}</style></head><body>"
-        f"<h1>查一次 · 本地钉钉工作台</h1>"
+        f'<h1>查一次 · 本地钉钉工作台 <a class="meta" href="/">手机界面</a></h1>'
         f'<p class="meta">用户 {summary["users"]} · 消息 {summary["messages"]} · 卡片 {summary["cards"]} · '
         f"接口调用 {summary['calls']} · 每 3 秒自动刷新</p>"
         + ("".join(sections) or "<p>还没有会话。用 POST /_ws/users 和 /_ws/groups 创建。</p>")

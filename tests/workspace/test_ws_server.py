@@ -67,7 +67,7 @@ def test_overview_page_lists_conversations_and_refreshes(ws_client, people):
         "/robot/send?access_token=t",
         json={"msgtype": "markdown", "markdown": {"title": "通报", "text": "<b>粗</b>"}},
     )
-    page = ws_client.get("/")
+    page = ws_client.get("/plain")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and page.mimetype == "text/html"
     assert '<meta http-equiv="refresh" content="3">' in html
