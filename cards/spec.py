@@ -22,7 +22,7 @@ Spec format (JSON):
         {"name": "reason", "kind": "text|textarea|select|multiselect|date|datetime|number|checkbox",
          "label": "理由", "required": true, "options": [{"value": "a", "label": "A"}],
          "options_source": "scenario_options", "default_source": "reason_default"}],
-     "submit": {"actionId": "submit", "label": "提交"}},
+     "submit": {"actionId": "submit", "label": "提交", "style": "primary|danger"}},
     {"type": "actions", "buttons": [{"actionId": "accept", "label": "接受", "style": "primary",
                                       "visible_if": "can_answer", "params": {"k": "v"}}]}
   ]
