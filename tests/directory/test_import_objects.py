@@ -293,6 +293,76 @@ def test_xlsx_with_date_cells_numbers_and_a_title_line_is_read(services, clock, 
     assert report.outcomes[0].row == 3  # rows are numbered as Excel shows them
 
 
+def _shared_strings_xlsx(path, rows):
+    """An .xlsx as Excel writes it: shared strings (one of them rich text), a <dimension>."""
+    from xml.sax.saxutils import escape
+
+    strings: list[str] = []
+    cells_xml = []
+    for number, values in enumerate(rows, start=1):
+        cells = []
+        for column, value in enumerate(values):
+            if value in ("", None):
+                continue
+            ref = f"{chr(65 + column)}{number}"
+            if value not in strings:
+                strings.append(value)
+            cells.append(f'<c r="{ref}" t="s"><v>{strings.index(value)}</v></c>')
+        cells_xml.append(f'<row r="{number}">{"".join(cells)}</row>')
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    sheet = (
+        f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{main}"><dimension ref="A1:A1"/>'
+        f"<sheetData>{''.join(cells_xml)}</sheetData></worksheet>"
+    )
+    items = []
+    for text in strings:
+        if text == "莲都区":  # rich text runs with a phonetic hint, as Excel writes them
+            items.append(
+                '<si><r><t>莲都</t></r><r><rPr><b/></rPr><t>区</t></r><rPh sb="0" eb="1"><t>lian</t></rPh></si>'
+            )
+        else:
+            items.append(f"<si><t>{escape(text)}</t></si>")
+    shared = f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{main}">{"".join(items)}</sst>'
+    template = _xlsx(path.with_suffix(".tmp.xlsx"), ["x"], [])
+    with zipfile.ZipFile(template) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = sheet.encode()
+            elif info.filename == "[Content_Types].xml":
+                data = data.replace(
+                    b"</Types>",
+                    b'<Override PartName="/xl/sharedStrings.xml" ContentType='
+                    b'"application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+                )
+            elif info.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(
+                    b"</Relationships>",
+                    b'<Relationship Id="rIdSST" Type="http://schemas.'
+                    b'openxmlformats.org/officeDocument/2006/relationships/sharedStrings" '
+                    b'Target="sharedStrings.xml"/></Relationships>',
+                )
+            target.writestr(info, data)
+        target.writestr("xl/sharedStrings.xml", shared)
+    return path
+
+
+def test_xlsx_with_shared_strings_and_a_wrong_dimension_is_read_whole(services, clock, demo, tmp_path):
+    path = _shared_strings_xlsx(tmp_path / "excel.xlsx", [HEADERS, *good_rows()])
+    report = run_import(services, clock, "objects", path)
+    assert report.committed, report.text()
+    assert report.created == 3  # the <dimension> says A1:A1; it is not trusted
+    with services.db.read() as session:
+        regions = (
+            session.execute(
+                select(InspectionObject.region_code).where(InspectionObject.uscc.in_([CODE_A, CODE_B]))
+            )
+            .scalars()
+            .all()
+        )
+    assert regions == ["331102", "331102"]
+
+
 def test_xlsx_zip_bomb_is_refused_before_parsing(services, clock, demo, tmp_path):
     path = tmp_path / "bomb.xlsx"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
