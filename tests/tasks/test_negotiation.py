@@ -219,7 +219,8 @@ def test_whole_negotiation_with_a_change_request_then_approval(client, services,
     assert approved["cardData"]["cardParamMap"]["status"] == "已批准"
     task = the_task(services)
     assert task.state == "approved" and task.approved_at is not None
-    assert actions(services) == [
+    # What happens after approval (the draw) belongs to another capability; this test ends there.
+    assert actions(services)[:11] == [
         "task.create",
         "task.submit",
         "task.answer",
