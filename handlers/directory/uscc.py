@@ -16,6 +16,7 @@ Messages are Simplified Chinese because they end up in import reports and chat r
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -25,6 +26,8 @@ WEIGHTS = tuple(
 )  # 1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28
 FORBIDDEN_LETTERS = "IOZSV"
 LENGTH = 18
+_SYMBOL = "[0-9A-HJ-NP-RTUWXY]"  # CHARSET as a regex class
+_WELL_FORMED = re.compile(f"{_SYMBOL}{{2}}[0-9]{{6}}{_SYMBOL}{{10}}")
 LEGACY_LENGTH = 15
 
 # Registration authority (pos 1) -> name, and the category codes (pos 2) known for it.
@@ -96,20 +99,28 @@ def validate(raw: str | None) -> UsccResult:
         )
     if len(value) != LENGTH:
         return UsccResult(value, error=f"长度为 {len(value)} 位，统一社会信用代码应为 18 位")
-    # A forbidden letter in position 18 is reported as a wrong check character (with the right one).
-    forbidden = [char for char in dict.fromkeys(value[:17]) if char in FORBIDDEN_LETTERS]
-    if forbidden:
-        letters = "、".join(forbidden)
-        return UsccResult(value, error=f"含有信用代码不使用的字母 {letters}（I、O、Z、S、V 均不使用）")
-    bad = [char for char in value[:17] if char not in VALUES]
-    if bad:
-        return UsccResult(value, error=f"含有非法字符「{bad[0]}」")
-    if not value[2:8].isdigit():
-        return UsccResult(value, error="第 3 至 8 位（登记管理机关行政区划码）应为数字")
+    if _WELL_FORMED.fullmatch(value) is None:
+        return UsccResult(value, error=_format_error(value))
     expected = check_char(value[:17])
     if value[17] != expected:
         return UsccResult(value, error=f"校验位错误：第 18 位应为「{expected}」，实际为「{value[17]}」")
     return UsccResult(value, warning=_pair_warning(value))
+
+
+def _format_error(value: str) -> str:
+    """Why an 18-character value is not shaped like a code (the first reason that applies)."""
+    # A forbidden letter in position 18 is reported as a wrong check character (with the right one).
+    forbidden = [char for char in dict.fromkeys(value[:17]) if char in FORBIDDEN_LETTERS]
+    if forbidden:
+        letters = "、".join(forbidden)
+        return f"含有信用代码不使用的字母 {letters}（I、O、Z、S、V 均不使用）"
+    bad = [char for char in value[:17] if char not in VALUES]
+    if bad:
+        return f"含有非法字符「{bad[0]}」"
+    if not value[2:8].isdigit():
+        return "第 3 至 8 位（登记管理机关行政区划码）应为数字"
+    expected = check_char(value[:17])
+    return f"校验位错误：第 18 位应为「{expected}」，实际为「{value[17]}」"
 
 
 def is_valid(raw: str | None) -> bool:

@@ -95,3 +95,10 @@ def test_generated_codes_validate_and_any_other_check_character_does_not(head, b
     for other in uscc.CHARSET:
         if other != code[-1]:
             assert not uscc.validate(code[:-1] + other).ok
+
+
+def test_fast_shape_check_accepts_exactly_the_charset():
+    import re
+
+    printable = "".join(chr(code) for code in range(33, 127))
+    assert "".join(ch for ch in printable if re.fullmatch(uscc._SYMBOL, ch)) == uscc.CHARSET
