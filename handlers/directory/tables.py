@@ -4,14 +4,14 @@ Memory stays flat in the file size: rows are yielded one at a time and nothing k
 
 .xlsx: the zip is checked before any XML is parsed (entry count, total uncompressed size and the
 compression ratio of big entries), so a zip bomb is refused without being inflated; the zip
-reader also stops at each entry's declared size, so a lying header cannot inflate more. XML is
-parsed by openpyxl in read-only mode, and only with defusedxml active (checked on every read):
-without it openpyxl has no guard against entity-expansion bombs. openpyxl (read-only) reads the
-package: content types, workbook, shared strings and styles. The worksheet rows are streamed by
-``_sheet_rows`` on defusedxml's iterparse rather than through ``load_workbook(read_only=True)``:
-that call parses the whole sheet an extra time to look for a ``<dimension>`` element when the
-producer (openpyxl itself, in write-only mode) wrote none, read-only mode trusts that element even
-when it is wrong, and openpyxl's per-cell objects cost twice the XML parsing (see ``_sheet_rows``).
+reader also stops at each entry's declared size, so a lying header cannot inflate more. All XML is
+parsed with defusedxml, checked to be active on every read: without it openpyxl has no guard
+against entity-expansion bombs. openpyxl (read-only) reads the package: content types, workbook,
+shared strings and styles. The worksheet rows are streamed by ``_sheet_rows`` (defusedxml's
+parser feeding a row target) rather than through ``load_workbook(read_only=True)``: that call
+parses the whole sheet an extra time to look for a ``<dimension>`` element when the producer
+(openpyxl itself, in write-only mode) wrote none, read-only mode trusts that element even when it
+is wrong, and openpyxl's per-cell objects cost twice the XML parsing.
 
 .csv: UTF-8 (with or without BOM) or GB18030, which is what Chinese Excel writes for "CSV".
 The encoding is decided by a streaming pre-pass over the bytes, so a file is never half-imported
