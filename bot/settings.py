@@ -112,6 +112,27 @@ class Settings(BaseSettings):
     negotiation_stall_hours: float = 72.0
     onsite_yearly_cap: int = 2
 
+    # Draw and dispatch (⚠️ local policy, not law). Weights are relative sampling rates per
+    # stratum: risk classes A-D, U (unknown class), F (重点监管 / 经营异常 / 严重失信 on the day).
+    draw_risk_weights: JsonMap = Field(
+        default_factory=lambda: {"A": "1", "B": "2", "C": "4", "D": "8", "U": "2", "F": "8"}
+    )
+    draw_min_per_unit: int = 1  # certified inspectors of each participating unit per team; 0 = any unit
+    draw_load_cap_per_day: int = 2  # teams one inspector may be in on one day
+    dispatch_remind_hours: float = 4.0
+    dispatch_escalate_hours: float = 8.0
+
+    # Legal documents: number pattern and document codes (文书代字) per document kind.
+    document_number_pattern: str = "{issuer}{code}〔{year}〕{seq}号"
+    document_codes: JsonMap = Field(
+        default_factory=lambda: {
+            "inspection_notice": "检通",
+            "site_record": "检记",
+            "registration": "检登",
+            "rectify_order": "责改",
+        }
+    )
+
     def card_template_id(self, key: str) -> str:
         """The platform template id for one of our card specs (defaults to ``<key>.schema``)."""
         return self.card_template_ids.get(key, f"chayici.{key}.schema")

@@ -16,6 +16,16 @@ from storage.models.directory import (
     Theme,
     ThemeScenario,
 )
+from storage.models.documents import Document
+from storage.models.draw import (
+    DECLINE_REASONS,
+    DRAW_KINDS,
+    Assignment,
+    AssignmentMember,
+    BehaviourCode,
+    DrawRecord,
+    PreNotice,
+)
 from storage.models.platform import (
     ROLE_AUDITOR,
     ROLE_INSPECTOR,
@@ -39,6 +49,8 @@ from storage.models.platform import (
 from storage.models.tasks import NumberCounter, Task, TaskAnswer, TaskUnit, TaskVersion
 
 __all__ = [
+    "DECLINE_REASONS",
+    "DRAW_KINDS",
     "METHODS",
     "METHOD_LABELS",
     "OBJECT_FLAGS",
@@ -49,12 +61,17 @@ __all__ = [
     "ROLE_LEADER",
     "ROLE_SYSADMIN",
     "ROLE_UNIT_ADMIN",
+    "Assignment",
+    "AssignmentMember",
     "AuditEvent",
     "AuditHead",
+    "BehaviourCode",
     "CardInstance",
     "ChatIdentity",
     "Conversation",
     "DirectoryVersion",
+    "Document",
+    "DrawRecord",
     "DueItem",
     "InboxEvent",
     "InspectionObject",
@@ -65,6 +82,7 @@ __all__ = [
     "Person",
     "PersonRole",
     "PowerItem",
+    "PreNotice",
     "RateEvent",
     "Scenario",
     "ScenarioItem",
