@@ -1,0 +1,37 @@
+"""Printable legal documents (PDF): a shared form layout and one builder per document kind.
+
+``build(kind, number, fields)`` turns the fields stored with a document into a ``DocumentForm``;
+``render_pdf`` draws it. Later kinds (现场检查记录, 行政检查登记表, 责令改正通知书) add a builder
+here and are numbered, stored and sent by the same machinery (handlers/documents).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from cards.documents.form import DocumentForm, FormTable
+from cards.documents.layout import render
+from cards.documents.notices import inspection_notice
+
+Builder = Callable[..., DocumentForm]
+
+BUILDERS: dict[str, Builder] = {"inspection_notice": inspection_notice}
+TITLES: dict[str, str] = {"inspection_notice": "行政检查通知书"}
+
+
+def build(kind: str, number: str, fields: dict[str, Any], *, voided: str = "") -> DocumentForm:
+    try:
+        builder = BUILDERS[kind]
+    except KeyError:
+        raise ValueError(f"no document builder for kind {kind!r}") from None
+    return builder(number, fields, voided=voided)
+
+
+def render_pdf(
+    kind: str, number: str, fields: dict[str, Any], *, font_path: str = "", voided: str = ""
+) -> bytes:
+    return render(build(kind, number, fields, voided=voided), font_path=font_path)
+
+
+__all__ = ["BUILDERS", "TITLES", "DocumentForm", "FormTable", "build", "render", "render_pdf"]
