@@ -1,0 +1,448 @@
+"""一键分发: dispatch cards to every team member, their answers, replacements and reminders.
+
+Every operation is one transaction with its audit rows and outbox rows. Cards have fixed
+outTrackIds (``dispatch-{assignment}-{inspector}``), so a retried create reaches the same card,
+and answers are idempotent on the member's state: a second click (or a redelivery after the
+dedupe window) finds the member already accepted and changes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.context import CardResult, Context, UserError, Users
+from cards.draw import dispatch_answered, dispatch_card, team_update
+from handlers.draw import algorithm, codes, notices
+from handlers.draw.pool import conflicts, inspector_pool, loads, unit_tags
+from handlers.draw.publish import refresh
+from handlers.draw.service import (
+    LIVE,
+    Prepared,
+    active_assignments,
+    explain,
+    members_of,
+    new_seed,
+    record,
+)
+from handlers.draw.views import Facts, dispatch_view, load_facts, team_rows
+from handlers.tasks import service as tasks
+from handlers.tasks.states import IllegalTransition, next_state
+from storage.models import DECLINE_REASONS, Assignment, AssignmentMember, DrawRecord
+from storage.models.tasks import Task
+
+REMIND = "dispatch.remind"
+ESCALATE = "dispatch.escalate"
+
+
+def card_id(member: AssignmentMember) -> str:
+    return f"dispatch-{member.assignment_id}-{member.inspector_id}"
+
+
+def facts_for(
+    ctx: Context, task: Task, assignments: list[Assignment], members: dict[int, list[AssignmentMember]]
+) -> Facts:
+    return load_facts(
+        ctx.session,
+        ctx.settings,
+        task,
+        [a.object_id for a in assignments],
+        [m.inspector_id for group in members.values() for m in group],
+    )
+
+
+def _schedule(ctx: Context, task: Task, batch: str) -> None:
+    ref = f"task:{task.id}"
+    for kind, hours in (
+        (REMIND, ctx.settings.dispatch_remind_hours),
+        (ESCALATE, ctx.settings.dispatch_escalate_hours),
+    ):
+        ctx.schedule(kind, ref, ctx.now + timedelta(hours=hours), key=f"dispatch:{task.id}:{batch}:{kind}")
+
+
+def send_members(
+    ctx: Context,
+    facts: Facts,
+    assignment: Assignment,
+    members: list[AssignmentMember],
+    targets: list[AssignmentMember],
+) -> list[str]:
+    """Send dispatch cards to ``targets`` (members of ``assignment``). Returns names not reachable."""
+    code = codes.ensure(ctx.session, task_id=facts.task.id, object_id=assignment.object_id, now=ctx.now)
+    qr = codes.qr_data_uri(codes.url(ctx.settings, code))
+    unreachable = []
+    for member in targets:
+        member.state = "pending"
+        member.dispatched_at = ctx.now
+        member.card_id = card_id(member)
+    for member in targets:
+        staff = facts.staff_of(member.inspector_id)
+        if staff is None:
+            unreachable.append(facts.name(member.inspector_id))
+            continue
+        view = dispatch_view(facts, ctx.settings, assignment, member, members, code, qr)
+        ctx.send_card(
+            "dispatch_card",
+            member.card_id or card_id(member),
+            staff,
+            dispatch_card(view),
+            audience=[staff],
+            entity=("assignment_member", member.id),
+        )
+    return unreachable
+
+
+def dispatch_assignment(
+    ctx: Context, facts: Facts, assignment: Assignment, members: list[AssignmentMember]
+) -> list[str]:
+    """Send one slot's team their cards and issue the object's pre-notice."""
+    targets = [m for m in members if m.state == "drawn"]
+    unreachable = send_members(ctx, facts, assignment, members, targets)
+    assignment.state = "dispatched"
+    assignment.dispatched_at = ctx.now
+    code = codes.ensure(ctx.session, task_id=facts.task.id, object_id=assignment.object_id, now=ctx.now)
+    notices.issue(ctx, facts, assignment, members, code, tasks.today(ctx).isoformat())
+    return unreachable
+
+
+def dispatch_task(ctx: Context, task: Task, *, overcap_reason: str = "") -> int:
+    """一键分发: approved -> dispatched; every drawn team member gets a 1:1 card. Returns cards sent."""
+    tasks.require_lead_admin(ctx, task)
+    assignments = active_assignments(ctx.session, task.id)
+    if task.state == "approved" and not assignments:
+        raise UserError(f"{task.number} 还没有抽取结果，请先抽取检查对象和检查人员。")
+    current = list(
+        ctx.session.execute(
+            select(DrawRecord).where(DrawRecord.task_id == task.id, DrawRecord.state == "current")
+        ).scalars()
+    )
+    drawn = {a.object_id for a in assignments}
+    warned = [w for r in current for w in r.warnings if w["object"] in drawn]
+    reason = overcap_reason.strip()
+    if warned and not (reason or task.overcap_reason):
+        raise UserError(
+            f"有 {len({w['object'] for w in warned})} 家对象今年已达到实地检查次数上限，请填写继续检查的理由后再分发，或重新抽取该户。",
+            fields={"overcap_reason": "请填写理由"},
+        )
+    before = tasks.snapshot(task)
+    try:
+        task.state = next_state(task.state, "dispatch")
+    except IllegalTransition as exc:
+        raise UserError(str(exc)) from None
+    if warned and reason:
+        task.overcap_reason = reason[:300]
+    task.updated_at = ctx.now
+    members = members_of(ctx.session, [a.id for a in assignments])
+    facts = facts_for(ctx, task, assignments, members)
+    unreachable: list[str] = []
+    sent = 0
+    for assignment in assignments:
+        unreachable += dispatch_assignment(ctx, facts, assignment, members[assignment.id])
+        sent += sum(1 for m in members[assignment.id] if m.state == "pending")
+    ctx.audit(
+        "task.dispatch",
+        "task",
+        task.id,
+        before=before,
+        after=tasks.snapshot(task),
+        detail={
+            "assignments": [
+                [a.id, a.object_id, [m.inspector_id for m in members[a.id]]] for a in assignments
+            ],
+            "overcap_reason": task.overcap_reason if warned else None,
+            "unreachable": unreachable,
+        },
+    )
+    _schedule(ctx, task, "all")
+    sent -= len(unreachable)
+    if unreachable:
+        _tell_lead(
+            ctx,
+            task,
+            f"{task.number}：{'、'.join(unreachable)} 尚未绑定钉钉账号，派单卡片无法送达，请通知本人或联系管理员绑定。",
+            key=f"dispatch:{task.id}:unreachable",
+        )
+    return sent
+
+
+def _tell_lead(ctx: Context, task: Task, text: str, *, key: str) -> None:
+    staff = tasks.staff_of(ctx, tasks.unit_admins(ctx.session, [task.lead_unit_id]))
+    if staff:
+        ctx.send_text(Users(tuple(staff)), text, key=key)
+
+
+# -- answers ------------------------------------------------------------------------------------
+def _load(ctx: Context, member_id: int) -> tuple[AssignmentMember, Assignment, Task]:
+    member = ctx.session.get(AssignmentMember, member_id, with_for_update=True, populate_existing=True)
+    if member is None:
+        raise UserError("找不到这张派单。")
+    assignment = ctx.session.get(Assignment, member.assignment_id)
+    assert assignment is not None
+    task = tasks.lock(ctx.session, assignment.task_id)
+    return member, assignment, task
+
+
+def accept(ctx: Context, member_id: int) -> CardResult:
+    member, assignment, task = _load(ctx, member_id)
+    if member.state == "accepted":
+        return CardResult(
+            update=dispatch_answered(status="已接受", note="您已接受本次检查。"),
+            toast="您已接受，无需重复操作。",
+        )
+    if member.state != "pending" or assignment.state == "superseded":
+        return CardResult(toast="这张派单已失效，不能再操作。", readonly=True)
+    member.state = "accepted"
+    member.answered_at = ctx.now
+    ctx.audit(
+        "dispatch.accept",
+        "assignment_member",
+        member.id,
+        before={"state": "pending"},
+        after={"state": "accepted"},
+        detail={"task_id": task.id, "assignment_id": assignment.id, "inspector_id": member.inspector_id},
+    )
+    tasks.publish_card(ctx, task)
+    note = f"您已接受本次检查。请于 {assignment.planned_day.isoformat()} 按时到达，检查时出示执法证件和行政行为码。"
+    return CardResult(update=dispatch_answered(status="已接受", note=note), toast="已接受。")
+
+
+def decline(ctx: Context, member_id: int, reason: str, note: str) -> CardResult:
+    member, assignment, task = _load(ctx, member_id)
+    if member.state == "declined":
+        return CardResult(toast="已记录您无法参加，无需重复操作。", readonly=True)
+    if member.state == "accepted":
+        raise UserError("您已接受本次检查。如情况有变，请联系牵头单位处理。")
+    if member.state != "pending" or assignment.state == "superseded":
+        return CardResult(toast="这张派单已失效，不能再操作。", readonly=True)
+    if reason not in DECLINE_REASONS:
+        raise UserError("请选择无法参加的原因：回避、请假或其他。", fields={"reason": "请选择原因"})
+    note = note.strip()
+    if reason == "other" and not note:
+        raise UserError("选择「其他」时请写明原因。", fields={"decline_note": "请写明原因"})
+    member.state = "declined"
+    member.answered_at = ctx.now
+    member.decline_reason = reason
+    member.decline_note = note[:300] or None
+    label = DECLINE_REASONS[reason]
+    ctx.audit(
+        "dispatch.decline",
+        "assignment_member",
+        member.id,
+        before={"state": "pending"},
+        after={"state": "declined"},
+        detail={"task_id": task.id, "assignment_id": assignment.id, "reason": reason, "note": note},
+    )
+    replacement, problem = replace(ctx, task, assignment, member)
+    refresh(ctx, task)  # the draw card shows the new team
+    if replacement is not None:
+        outcome = "已按规则从本单位补抽其他人员。"
+    else:
+        outcome = "本单位暂无符合条件的人员可以补抽，已告知牵头单位。"
+        _tell_lead(ctx, task, problem, key=f"dispatch:{task.id}:m{member.id}:short")
+    return CardResult(
+        update=dispatch_answered(
+            status="无法参加", note=f"已记录：{label}{('，' + note) if note else ''}。{outcome}"
+        ),
+        toast=f"已记录无法参加（{label}）。",
+        readonly=True,
+    )
+
+
+def replace(
+    ctx: Context, task: Task, assignment: Assignment, decliner: AssignmentMember
+) -> tuple[AssignmentMember | None, str]:
+    """Draw a replacement from the decliner's unit under the same rules (logged as a draw record)."""
+    members = members_of(ctx.session, [assignment.id])[assignment.id]
+    unit = decliner.unit_id
+    day = assignment.planned_day.isoformat()
+    keep = sorted(m.inspector_id for m in members if m.state in LIVE)
+    exclude = sorted(m.inspector_id for m in members if m.state not in LIVE)
+    facts = facts_for(ctx, task, [assignment], {assignment.id: members})
+    obj = facts.objects[assignment.object_id]
+    params = {
+        "object": obj.id,
+        "jur": obj.jurisdiction_unit_id,
+        "day": day,
+        "unit": unit,
+        "tags": unit_tags(task, [unit])[str(unit)],
+        "mode": task.draw_mode,
+        "load_cap": ctx.settings.draw_load_cap_per_day,
+        "team": keep,
+        "exclude": exclude,
+        "slot": assignment.slot,
+    }
+    pool = inspector_pool(ctx.session, [unit], task.window_start, task.window_end)
+    ids = {row[0] for row in pool}
+    snapshot = {
+        "algorithm": algorithm.ALGORITHM_VERSION,
+        "kind": "replacement",
+        "task": {"id": task.id, "number": task.number},
+        "drawn_on": tasks.today(ctx).isoformat(),
+        "params": params,
+        "inspectors": pool,
+        "conflicts": conflicts(ctx.session, [obj.id], ids),
+        "load": loads(ctx.session, [unit], [day], inspector_ids=ids),
+    }
+    seed = new_seed()
+    try:
+        result = algorithm.draw(snapshot, seed)
+    except algorithm.Shortage as exc:
+        message = explain(ctx, task, exc, facts.objects, params, action="补抽")
+        ctx.audit(
+            "draw.replacement_failed",
+            "task",
+            task.id,
+            detail={"assignment_id": assignment.id, "message": message},
+        )
+        return None, message
+    reason = f"{facts.name(decliner.inspector_id)}无法参加（{DECLINE_REASONS.get(decliner.decline_reason or '', '其他')}）"
+    prepared = Prepared(snapshot, result, facts.objects, 1, len(pool))
+    row = record(
+        ctx,
+        task,
+        prepared,
+        kind="replacement",
+        seed=seed,
+        reason=reason,
+        amends_id=assignment.draw_id,
+        assignment_id=assignment.id,
+        slot=assignment.slot,
+    )
+    newcomer = AssignmentMember(
+        assignment_id=assignment.id,
+        inspector_id=result["inspector"],
+        unit_id=unit,
+        position=max(m.position for m in members) + 1,
+        state="drawn",
+        draw_id=row.id,
+        replaces_id=decliner.id,
+    )
+    ctx.session.add(newcomer)
+    ctx.session.flush()
+    members.append(newcomer)
+    facts = facts_for(ctx, task, [assignment], {assignment.id: members})
+    ctx.audit(
+        "draw.replacement",
+        "task",
+        task.id,
+        detail={
+            "draw_id": row.id,
+            "seed": seed,
+            "pool_hash": row.pool_hash,
+            "replaces": decliner.inspector_id,
+            "inspector": newcomer.inspector_id,
+        },
+    )
+    if assignment.state == "dispatched":
+        unreachable = send_members(ctx, facts, assignment, members, [newcomer])
+        _schedule(ctx, task, f"m{newcomer.id}")
+        team = team_rows(facts, members)
+        for mate in members:
+            if mate.state in ("pending", "accepted") and mate.id != newcomer.id and mate.card_id:
+                ctx.update_card(mate.card_id, team_update(team))
+        notices.withdraw(ctx, assignment.id, "检查人员变更，重新制发")
+        code = codes.ensure(ctx.session, task_id=task.id, object_id=assignment.object_id, now=ctx.now)
+        notices.issue(ctx, facts, assignment, members, code, tasks.today(ctx).isoformat())
+        if unreachable:
+            _tell_lead(
+                ctx,
+                task,
+                f"{task.number}：补抽的{'、'.join(unreachable)}尚未绑定钉钉账号，派单无法送达。",
+                key=f"dispatch:{task.id}:m{newcomer.id}:unreachable",
+            )
+    return newcomer, ""
+
+
+def withdraw_assignment(ctx: Context, task: Task, assignment: Assignment, reason: str) -> None:
+    """A slot redrawn after dispatch: its team's cards turn read-only, its notice is voided."""
+    for member in members_of(ctx.session, [assignment.id])[assignment.id]:
+        if member.state in ("pending", "accepted") and member.card_id:
+            ctx.update_card(
+                member.card_id,
+                dispatch_answered(
+                    status="已撤回", note=f"本户已重新抽取（{reason}），本派单作废，无需前往。"
+                ),
+                readonly=True,
+            )
+        if member.state in LIVE:
+            member.state = "withdrawn"
+    notices.withdraw(ctx, assignment.id, f"重新抽取：{reason}")
+
+
+def dispatch_new_assignment(ctx: Context, task: Task, assignment: Assignment) -> None:
+    members = members_of(ctx.session, [assignment.id])
+    facts = facts_for(ctx, task, [assignment], members)
+    unreachable = dispatch_assignment(ctx, facts, assignment, members[assignment.id])
+    _schedule(ctx, task, f"a{assignment.id}")
+    if unreachable:
+        _tell_lead(
+            ctx,
+            task,
+            f"{task.number}：{'、'.join(unreachable)} 尚未绑定钉钉账号，派单无法送达。",
+            key=f"dispatch:{task.id}:a{assignment.id}:unreachable",
+        )
+
+
+# -- reminders ----------------------------------------------------------------------------------
+def _pending(ctx: Context, task: Task, older_than_hours: float) -> list[tuple[AssignmentMember, Assignment]]:
+    cutoff = ctx.now - timedelta(hours=older_than_hours) + timedelta(seconds=1)
+    rows = ctx.session.execute(
+        select(AssignmentMember, Assignment)
+        .join(Assignment, Assignment.id == AssignmentMember.assignment_id)
+        .where(
+            Assignment.task_id == task.id,
+            Assignment.state == "dispatched",
+            AssignmentMember.state == "pending",
+            AssignmentMember.dispatched_at <= cutoff,
+        )
+        .order_by(AssignmentMember.id)
+    )
+    return [(member, assignment) for member, assignment in rows]
+
+
+def remind(ctx: Context, task: Task) -> int:
+    """Remind every team member who has not answered within ``dispatch_remind_hours``."""
+    waiting = [
+        (m, a) for m, a in _pending(ctx, task, ctx.settings.dispatch_remind_hours) if m.reminded_at is None
+    ]
+    if not waiting:
+        return 0
+    facts = facts_for(ctx, task, [a for _, a in waiting], {a.id: [m] for m, a in waiting})
+    for member, assignment in waiting:
+        member.reminded_at = ctx.now
+        staff = facts.staff_of(member.inspector_id)
+        if staff:
+            ctx.send_text(
+                Users.of(staff),
+                f"【派单提醒】您有一张检查派单尚未确认：{task.number}，检查对象「{facts.objects[assignment.object_id].name}」，"
+                f"计划 {assignment.planned_day.isoformat()} 检查。请在派单卡片上选择「接受」或「无法参加」。",
+                key=f"dispatch:remind:{member.id}",
+            )
+    return len(waiting)
+
+
+def escalate(ctx: Context, task: Task) -> int:
+    """Tell the lead unit who still has not answered after ``dispatch_escalate_hours``."""
+    waiting = [
+        (m, a) for m, a in _pending(ctx, task, ctx.settings.dispatch_escalate_hours) if m.escalated_at is None
+    ]
+    if not waiting:
+        return 0
+    facts = facts_for(ctx, task, [a for _, a in waiting], {a.id: [m] for m, a in waiting})
+    lines = []
+    for member, assignment in waiting:
+        member.escalated_at = ctx.now
+        lines.append(
+            f"{facts.name(member.inspector_id)}（第 {assignment.slot} 户「{facts.objects[assignment.object_id].name}」）"
+        )
+    hours = f"{ctx.settings.dispatch_escalate_hours:g}"
+    _tell_lead(
+        ctx,
+        task,
+        f"【派单未确认】{task.number}：以下人员收到派单已超过 {hours} 小时仍未确认：{'；'.join(lines)}。"
+        "请联系本人；如无法参加，可在抽取结果卡片上重新抽取该户。",
+        key=f"dispatch:escalate:{task.id}:{min(m.id for m, _ in waiting)}",
+    )
+    ctx.audit("dispatch.overdue", "task", task.id, detail={"members": [m.id for m, _ in waiting]})
+    return len(waiting)
