@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.settings import Settings
@@ -55,6 +56,18 @@ class Users:
 
 
 Destination = Group | Users
+
+
+@dataclass(frozen=True)
+class CardToSend:
+    """One card for ``Context.send_cards``; the fields mean what ``send_card``'s arguments mean."""
+
+    template_key: str
+    out_track_id: str
+    to: Group | str
+    params: dict[str, str]
+    audience: Sequence[str] = ()
+    entity: tuple[str, Any] | None = None
 
 
 @dataclass
@@ -228,6 +241,56 @@ class Context:
         if existing is not None:
             self.update_card(out_track_id, params)
             return existing
+        card, payload = self._new_card(template_key, out_track_id, to, params, audience, entity, at_users)
+        self.session.add(card)
+        self.session.flush()
+        self.enqueue("card.create", payload, key=f"card:{out_track_id}:create", rate_keys=["api:card"])
+        return card
+
+    def send_cards(self, cards: Sequence[CardToSend]) -> None:
+        """Many cards in one event: three statements in all instead of three per card (one
+        dispatch sends hundreds). Same rules as ``send_card``: an existing card is updated."""
+        ids = [c.out_track_id for c in cards]
+        existing: set[str] = set()
+        for start in range(0, len(ids), 900):
+            existing.update(
+                self.session.execute(
+                    select(CardInstance.out_track_id).where(
+                        CardInstance.out_track_id.in_(ids[start : start + 900])
+                    )
+                ).scalars()
+            )
+        rows: list[CardInstance] = []
+        pending: list[outbox.Pending] = []
+        for c in cards:
+            _check_params(c.params)
+            if c.out_track_id in existing:
+                self.update_card(c.out_track_id, c.params)
+                continue
+            existing.add(c.out_track_id)
+            card, payload = self._new_card(
+                c.template_key, c.out_track_id, c.to, c.params, c.audience, c.entity, None
+            )
+            rows.append(card)
+            pending.append(
+                outbox.Pending("card.create", f"card:{c.out_track_id}:create", payload, ("api:card",))
+            )
+        self.session.add_all(rows)
+        self.session.flush()
+        outbox.enqueue_many(
+            self.session, pending, now=self.now, max_attempts=self.settings.outbox_max_attempts
+        )
+
+    def _new_card(
+        self,
+        template_key: str,
+        out_track_id: str,
+        to: Group | str,
+        params: dict[str, str],
+        audience: Sequence[str],
+        entity: tuple[str, Any] | None,
+        at_users: dict[str, str] | None,
+    ) -> tuple[CardInstance, dict[str, Any]]:
         if isinstance(to, Group):
             space_type, space_id = "IM_GROUP", to.conversation_id
         else:
@@ -246,8 +309,6 @@ class Context:
             created_at=self.now,
             updated_at=self.now,
         )
-        self.session.add(card)
-        self.session.flush()
         payload: dict[str, Any] = {
             "templateKey": template_key,
             "cardTemplateId": self.settings.card_template_id(template_key),
@@ -271,8 +332,7 @@ class Context:
                 "spaceType": "IM_ROBOT",
                 "robotCode": self.settings.robot_code,
             }
-        self.enqueue("card.create", payload, key=f"card:{out_track_id}:create", rate_keys=["api:card"])
-        return card
+        return card, payload
 
     def update_card(
         self, out_track_id: str, params: dict[str, str], *, readonly: bool | None = None

@@ -90,6 +90,8 @@ class Settings(BaseSettings):
             "api:card": "20/1",
             "api:oapi": "20/1",
             "group": "20/60",
+            # Background jobs (PDF rendering): paced so they never starve messages in a worker.
+            "job": "10/1",
         }
     )
 

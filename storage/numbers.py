@@ -18,6 +18,13 @@ DEFAULT_PATTERN = "{issuer}{code}〔{year}〕{seq}号"
 
 
 def allocate(session: Session, *, issuer: str, code: str, year: int) -> int:
+    return allocate_block(session, issuer=issuer, code=code, year=year, count=1)[0]
+
+
+def allocate_block(session: Session, *, issuer: str, code: str, year: int, count: int) -> list[int]:
+    """``count`` consecutive numbers in one statement (many documents issued in one event)."""
+    if count < 1:
+        raise ValueError("count must be at least 1")
     insert_ignore(
         session,
         NumberCounter,
@@ -27,10 +34,11 @@ def allocate(session: Session, *, issuer: str, code: str, year: int) -> int:
     statement = (
         update(NumberCounter)
         .where(NumberCounter.issuer == issuer, NumberCounter.code == code, NumberCounter.year == year)
-        .values(last_seq=NumberCounter.last_seq + 1)
+        .values(last_seq=NumberCounter.last_seq + count)
         .returning(NumberCounter.last_seq)
     )
-    return int(session.execute(statement).scalar_one())
+    last = int(session.execute(statement).scalar_one())
+    return list(range(last - count + 1, last + 1))
 
 
 def format_number(pattern: str, *, issuer: str, code: str, year: int, seq: int) -> str:

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from storage.models.platform import OutboxMessage, RateEvent
@@ -62,6 +63,46 @@ def enqueue(
         conflict_column="dedupe_key",
     )
     return inserted
+
+
+@dataclass(frozen=True)
+class Pending:
+    """One row for ``enqueue_many``."""
+
+    kind: str
+    dedupe_key: str
+    payload: dict[str, Any]
+    rate_keys: Sequence[str] = ()
+
+
+def enqueue_many(session: Session, rows: Sequence[Pending], *, now: datetime, max_attempts: int = 8) -> None:
+    """Queue many messages with one multi-row insert; rows whose dedupe key exists are skipped.
+
+    No coalescing: for new rows (cards created in one event), where there is nothing to coalesce.
+    """
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(OutboxMessage.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    session.execute(
+        statement,
+        [
+            {
+                "dedupe_key": row.dedupe_key,
+                "kind": row.kind,
+                "payload": row.payload,
+                "state": "pending",
+                "rate_keys": ",".join(sorted(set(row.rate_keys))),
+                "coalesce_key": None,
+                "attempts": 0,
+                "max_attempts": max_attempts,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            for row in rows
+        ],
+    )
 
 
 @dataclass(frozen=True)
