@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from bot.router import Router
 from handlers.documents.jobs import render_document
-from handlers.documents.service import RENDER_JOB, issue, on_rendered, void
+from handlers.documents.service import RENDER_JOB, Request, issue, issue_many, on_rendered, void
 
-__all__ = ["RENDER_JOB", "issue", "on_rendered", "register", "void"]
+__all__ = ["RENDER_JOB", "Request", "issue", "issue_many", "on_rendered", "register", "void"]
 
 
 def register(router: Router) -> None:

@@ -8,6 +8,7 @@ in a request. ``void`` keeps the row and its number and records why.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 from bot.context import Context
 from handlers.tasks.service import today
 from storage.models import Document, Unit
-from storage.numbers import allocate, format_number
+from storage.numbers import allocate_block, format_number
 
 RENDER_JOB = "document.render"
 
@@ -35,6 +36,20 @@ def issuer_name(session: Session, unit: Unit) -> str:
     return unit.name
 
 
+@dataclass(frozen=True)
+class Request:
+    """One document to issue: what ``issue``/``issue_many`` take."""
+
+    kind: str
+    issuer_unit: Unit
+    fields: dict[str, Any]
+    task_id: int | None = None
+    assignment_id: int | None = None
+    object_id: int | None = None
+    send_to: tuple[str, ...] = ()
+    file_name: str | None = None
+
+
 def issue(
     ctx: Context,
     *,
@@ -48,44 +63,77 @@ def issue(
     file_name: str | None = None,
 ) -> Document:
     """Number and record a document; the worker renders it and sends it to ``send_to``."""
-    code = ctx.settings.document_codes.get(kind)
-    if not code:
-        raise ValueError(f"no document code configured for kind {kind!r}")
-    issuer = issuer_unit.short_name
+    request = Request(kind, issuer_unit, fields, task_id, assignment_id, object_id, tuple(send_to), file_name)
+    return issue_many(ctx, [request])[0]
+
+
+def issue_many(ctx: Context, requests: Sequence[Request]) -> list[Document]:
+    """Issue several documents in one event: one number allocation per (issuer, code, year)."""
     year = today(ctx).year
-    seq = allocate(ctx.session, issuer=issuer, code=code, year=year)
-    number = format_number(ctx.settings.document_number_pattern, issuer=issuer, code=code, year=year, seq=seq)
-    document = Document(
-        kind=kind,
-        code=code,
-        issuer=issuer,
-        issuer_unit_id=issuer_unit.id,
-        year=year,
-        seq=seq,
-        number=number,
-        task_id=task_id,
-        assignment_id=assignment_id,
-        object_id=object_id,
-        fields=fields,
-        state="pending",
-        issued_at=ctx.now,
-        issued_by=ctx.actor,
-        voided=False,
-    )
-    ctx.session.add(document)
+    numbers: dict[tuple[str, str], list[int]] = {}
+    for request in requests:
+        code = ctx.settings.document_codes.get(request.kind)
+        if not code:
+            raise ValueError(f"no document code configured for kind {request.kind!r}")
+        numbers.setdefault((request.issuer_unit.short_name, code), [])
+    for (issuer, code), block in numbers.items():
+        wanted = sum(
+            1
+            for r in requests
+            if r.issuer_unit.short_name == issuer and ctx.settings.document_codes[r.kind] == code
+        )
+        block.extend(reversed(allocate_block(ctx.session, issuer=issuer, code=code, year=year, count=wanted)))
+    documents = []
+    for request in requests:
+        issuer, code = request.issuer_unit.short_name, ctx.settings.document_codes[request.kind]
+        seq = numbers[(issuer, code)].pop()
+        number = format_number(
+            ctx.settings.document_number_pattern, issuer=issuer, code=code, year=year, seq=seq
+        )
+        documents.append(
+            Document(
+                kind=request.kind,
+                code=code,
+                issuer=issuer,
+                issuer_unit_id=request.issuer_unit.id,
+                year=year,
+                seq=seq,
+                number=number,
+                task_id=request.task_id,
+                assignment_id=request.assignment_id,
+                object_id=request.object_id,
+                fields=request.fields,
+                state="pending",
+                issued_at=ctx.now,
+                issued_by=ctx.actor,
+                voided=False,
+            )
+        )
+    ctx.session.add_all(documents)
     ctx.session.flush()
-    ctx.audit(
-        "document.issue",
-        "document",
-        document.id,
-        after={"number": number, "kind": kind, "task_id": task_id, "object_id": object_id},
-    )
-    ctx.enqueue(
-        RENDER_JOB,
-        {"document_id": document.id, "send_to": list(send_to), "file_name": file_name or f"{number}.pdf"},
-        key=f"document:{document.id}:render",
-    )
-    return document
+    for request, document in zip(requests, documents, strict=True):
+        ctx.audit(
+            "document.issue",
+            "document",
+            document.id,
+            after={
+                "number": document.number,
+                "kind": document.kind,
+                "task_id": document.task_id,
+                "object_id": document.object_id,
+            },
+        )
+        ctx.enqueue(
+            RENDER_JOB,
+            {
+                "document_id": document.id,
+                "send_to": list(request.send_to),
+                "file_name": request.file_name or f"{document.number}.pdf",
+            },
+            key=f"document:{document.id}:render",
+            rate_keys=[f"job:{RENDER_JOB}"],
+        )
+    return documents
 
 
 def void(ctx: Context, document: Document, reason: str) -> None:

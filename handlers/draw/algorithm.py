@@ -94,19 +94,22 @@ class Shortage(DrawError):
 class ObjectPool:
     """The object pool as two parallel texts: comma-separated ids and one stratum letter each.
 
-    Kept as text because that is how the database hands it over fastest; ``nth`` finds the
-    r-th object of a stratum through per-block counts instead of building per-stratum lists.
+    Kept as text because that is how the database hands it over fastest, and never split into
+    a million small strings: ``nth`` finds the r-th object of a stratum through per-block letter
+    counts, and ``id_at`` the i-th id through per-block comma counts.
     """
 
     def __init__(self, ids_csv: str, strata: str) -> None:
-        self.ids = ids_csv.split(",") if ids_csv else []
+        self.text = ids_csv
         self.strata = strata
-        if len(self.ids) != len(strata):
-            raise DrawError(f"pool has {len(self.ids)} ids but {len(strata)} strata")
+        self.size = ids_csv.count(",") + 1 if ids_csv else 0
+        if self.size != len(strata):
+            raise DrawError(f"pool has {self.size} ids but {len(strata)} strata")
         self._cumulative: dict[str, list[int]] = {}
+        self._commas: list[int] = []  # commas before each block of the id text
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return self.size
 
     def counts(self) -> dict[str, int]:
         counts = {letter: self.strata.count(letter) for letter in STRATUM_ORDER}
@@ -114,11 +117,35 @@ class ObjectPool:
             counts.update({letter: self.strata.count(letter) for letter in set(self.strata)})
         return {letter: n for letter, n in counts.items() if n}
 
+    def id_at(self, index: int) -> int:
+        """The id at position ``index`` (0-based) of the pool."""
+        text = self.text
+        if not self._commas:
+            total = 0
+            for start in range(0, len(text), _BLOCK):
+                self._commas.append(total)
+                total += text.count(",", start, start + _BLOCK)
+        if index == 0:
+            start = 0
+        else:
+            block = bisect.bisect_left(self._commas, index) - 1
+            position = block * _BLOCK - 1
+            for _ in range(index - self._commas[block]):
+                position = text.index(",", position + 1)
+            start = position + 1
+        end = text.find(",", start)
+        return int(text[start : end if end != -1 else len(text)])
+
     def position(self, object_id: int) -> int | None:
-        index = bisect.bisect_left(self.ids, object_id, key=int)
-        if index < len(self.ids) and int(self.ids[index]) == object_id:
-            return index
-        return None
+        """Where ``object_id`` is in the pool (ids ascend), or None if it is not in it."""
+        low, high = 0, self.size
+        while low < high:
+            middle = (low + high) // 2
+            if self.id_at(middle) < object_id:
+                low = middle + 1
+            else:
+                high = middle
+        return low if low < self.size and self.id_at(low) == object_id else None
 
     def nth(self, stratum: str, rank: int) -> int:
         """The id of the ``rank``-th (0-based) object of ``stratum`` in pool order."""
@@ -133,7 +160,7 @@ class ObjectPool:
         position = block * _BLOCK - 1
         for _ in range(rank - cumulative[block] + 1):
             position = self.strata.index(stratum, position + 1)
-        return int(self.ids[position])
+        return self.id_at(position)
 
 
 def stratum_key(stratum: str) -> tuple[int, str]:
@@ -175,13 +202,13 @@ def draw_objects(
 ) -> tuple[list[tuple[int, str]], dict[str, int]]:
     """Stratified sampling without replacement: ([(object id, stratum)] ascending, allocation)."""
     excluded = set(exclude)
-    available = pool.counts()
+    totals = pool.counts()
+    available = dict(totals)
     for object_id in excluded:
         position = pool.position(object_id)
         if position is not None:
             available[pool.strata[position]] -= 1
     shares = allocate(count, available, weights)
-    totals = pool.counts()
     picked: list[tuple[int, str]] = []
     for stratum, need in shares.items():
         stream = Stream(seed, f"objects/{stratum}")

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.context import CardResult, Context, UserError, Users
+from bot.context import CardResult, CardToSend, Context, UserError, Users
 from cards.draw import dispatch_answered, dispatch_card, team_update
 from handlers.draw import algorithm, codes, notices
 from handlers.draw.pool import conflicts, inspector_pool, loads, unit_tags
@@ -25,6 +25,7 @@ from handlers.draw.service import (
     members_of,
     new_seed,
     record,
+    seal,
 )
 from handlers.draw.views import Facts, dispatch_view, load_facts, team_rows
 from handlers.tasks import service as tasks
@@ -64,45 +65,55 @@ def _schedule(ctx: Context, task: Task, batch: str) -> None:
 def send_members(
     ctx: Context,
     facts: Facts,
-    assignment: Assignment,
-    members: list[AssignmentMember],
-    targets: list[AssignmentMember],
-) -> list[str]:
-    """Send dispatch cards to ``targets`` (members of ``assignment``). Returns names not reachable."""
-    code = codes.ensure(ctx.session, task_id=facts.task.id, object_id=assignment.object_id, now=ctx.now)
-    qr = codes.qr_data_uri(codes.url(ctx.settings, code))
-    unreachable = []
-    for member in targets:
-        member.state = "pending"
-        member.dispatched_at = ctx.now
-        member.card_id = card_id(member)
-    for member in targets:
-        staff = facts.staff_of(member.inspector_id)
-        if staff is None:
-            unreachable.append(facts.name(member.inspector_id))
-            continue
-        view = dispatch_view(facts, ctx.settings, assignment, member, members, code, qr)
-        ctx.send_card(
-            "dispatch_card",
-            member.card_id or card_id(member),
-            staff,
-            dispatch_card(view),
-            audience=[staff],
-            entity=("assignment_member", member.id),
-        )
-    return unreachable
+    slots: list[tuple[Assignment, list[AssignmentMember], list[AssignmentMember]]],
+) -> tuple[dict[int, str], list[str]]:
+    """Send dispatch cards to the targets of each (assignment, team, targets), all at once.
+
+    Returns (行政行为码 by object, names of members without a chat account)."""
+    object_ids = [assignment.object_id for assignment, _, _ in slots]
+    codes_by_object = codes.ensure_many(
+        ctx.session, task_id=facts.task.id, object_ids=object_ids, now=ctx.now
+    )
+    unreachable: list[str] = []
+    cards: list[CardToSend] = []
+    for assignment, team, targets in slots:
+        code = codes_by_object[assignment.object_id]
+        qr = codes.qr_data_uri(codes.url(ctx.settings, code))
+        for member in targets:
+            member.state = "pending"
+            member.dispatched_at = ctx.now
+            member.card_id = card_id(member)
+        for member in targets:
+            staff = facts.staff_of(member.inspector_id)
+            if staff is None:
+                unreachable.append(facts.name(member.inspector_id))
+                continue
+            view = dispatch_view(facts, ctx.settings, assignment, member, team, code, qr)
+            cards.append(
+                CardToSend(
+                    "dispatch_card",
+                    member.card_id or card_id(member),
+                    staff,
+                    dispatch_card(view),
+                    audience=(staff,),
+                    entity=("assignment_member", member.id),
+                )
+            )
+    ctx.send_cards(cards)
+    return codes_by_object, unreachable
 
 
-def dispatch_assignment(
-    ctx: Context, facts: Facts, assignment: Assignment, members: list[AssignmentMember]
+def dispatch_assignments(
+    ctx: Context, facts: Facts, assignments: list[Assignment], members: dict[int, list[AssignmentMember]]
 ) -> list[str]:
-    """Send one slot's team their cards and issue the object's pre-notice."""
-    targets = [m for m in members if m.state == "drawn"]
-    unreachable = send_members(ctx, facts, assignment, members, targets)
-    assignment.state = "dispatched"
-    assignment.dispatched_at = ctx.now
-    code = codes.ensure(ctx.session, task_id=facts.task.id, object_id=assignment.object_id, now=ctx.now)
-    notices.issue(ctx, facts, assignment, members, code, tasks.today(ctx).isoformat())
+    """Send each slot's team their cards, then issue the objects' pre-notices, each in one batch."""
+    slots = [(a, members[a.id], [m for m in members[a.id] if m.state == "drawn"]) for a in assignments]
+    codes_by_object, unreachable = send_members(ctx, facts, slots)
+    for assignment in assignments:
+        assignment.state = "dispatched"
+        assignment.dispatched_at = ctx.now
+    issued = [(a, members[a.id], codes_by_object[a.object_id]) for a in assignments]
+    notices.issue(ctx, facts, issued, tasks.today(ctx).isoformat())
     return unreachable
 
 
@@ -135,11 +146,8 @@ def dispatch_task(ctx: Context, task: Task, *, overcap_reason: str = "") -> int:
     task.updated_at = ctx.now
     members = members_of(ctx.session, [a.id for a in assignments])
     facts = facts_for(ctx, task, assignments, members)
-    unreachable: list[str] = []
-    sent = 0
-    for assignment in assignments:
-        unreachable += dispatch_assignment(ctx, facts, assignment, members[assignment.id])
-        sent += sum(1 for m in members[assignment.id] if m.state == "pending")
+    unreachable = dispatch_assignments(ctx, facts, assignments, members)
+    sent = sum(1 for group in members.values() for m in group if m.state == "pending") - len(unreachable)
     ctx.audit(
         "task.dispatch",
         "task",
@@ -155,7 +163,6 @@ def dispatch_task(ctx: Context, task: Task, *, overcap_reason: str = "") -> int:
         },
     )
     _schedule(ctx, task, "all")
-    sent -= len(unreachable)
     if unreachable:
         _tell_lead(
             ctx,
@@ -298,7 +305,7 @@ def replace(
         return None, message
     reason = f"{facts.name(decliner.inspector_id)}无法参加（{DECLINE_REASONS.get(decliner.decline_reason or '', '其他')}）"
     prepared = Prepared(snapshot, result, facts.objects, 1, len(pool))
-    row = record(
+    row, packing = record(
         ctx,
         task,
         prepared,
@@ -309,6 +316,7 @@ def replace(
         assignment_id=assignment.id,
         slot=assignment.slot,
     )
+    seal(ctx, row, packing)
     newcomer = AssignmentMember(
         assignment_id=assignment.id,
         inspector_id=result["inspector"],
@@ -335,15 +343,15 @@ def replace(
         },
     )
     if assignment.state == "dispatched":
-        unreachable = send_members(ctx, facts, assignment, members, [newcomer])
+        sent_codes, unreachable = send_members(ctx, facts, [(assignment, members, [newcomer])])
+        code = sent_codes[assignment.object_id]
         _schedule(ctx, task, f"m{newcomer.id}")
         team = team_rows(facts, members)
         for mate in members:
             if mate.state in ("pending", "accepted") and mate.id != newcomer.id and mate.card_id:
                 ctx.update_card(mate.card_id, team_update(team))
         notices.withdraw(ctx, assignment.id, "检查人员变更，重新制发")
-        code = codes.ensure(ctx.session, task_id=task.id, object_id=assignment.object_id, now=ctx.now)
-        notices.issue(ctx, facts, assignment, members, code, tasks.today(ctx).isoformat())
+        notices.issue(ctx, facts, [(assignment, members, code)], tasks.today(ctx).isoformat())
         if unreachable:
             _tell_lead(
                 ctx,
@@ -373,7 +381,7 @@ def withdraw_assignment(ctx: Context, task: Task, assignment: Assignment, reason
 def dispatch_new_assignment(ctx: Context, task: Task, assignment: Assignment) -> None:
     members = members_of(ctx.session, [assignment.id])
     facts = facts_for(ctx, task, [assignment], members)
-    unreachable = dispatch_assignment(ctx, facts, assignment, members[assignment.id])
+    unreachable = dispatch_assignments(ctx, facts, [assignment], members)
     _schedule(ctx, task, f"a{assignment.id}")
     if unreachable:
         _tell_lead(

@@ -59,43 +59,47 @@ def fields(
 
 
 def issue(
-    ctx: Context,
-    facts: Facts,
-    assignment: Assignment,
-    members: list[AssignmentMember],
-    code: str,
-    issued_on: str,
-) -> PreNotice:
-    """The pre-notice of one object: a numbered notice sent to the team, or the exemption."""
+    ctx: Context, facts: Facts, slots: list[tuple[Assignment, list[AssignmentMember], str]], issued_on: str
+) -> list[PreNotice]:
+    """The pre-notice of each (assignment, team, code): a numbered notice sent to the team, or
+    the recorded exemption. All notices of one event are numbered in one allocation."""
     task = facts.task
-    notice = PreNotice(
-        task_id=task.id,
-        object_id=assignment.object_id,
-        assignment_id=assignment.id,
-        mode=task.prenotice,
-        state="exempt" if task.prenotice == "exempt" else "issued",
-        exempt_reason=task.prenotice_reason if task.prenotice == "exempt" else None,
-        issued_by_person_id=ctx.person.id if ctx.person else None,
-        created_at=ctx.now,
-    )
-    if task.prenotice != "exempt":
-        recipients = [s for m in members if m.state in LIVE and (s := facts.staff_of(m.inspector_id))]
-        obj = facts.objects[assignment.object_id]
-        document = documents.issue(
-            ctx,
-            kind=KIND,
-            issuer_unit=task.lead_unit,
-            fields=fields(facts, assignment, members, code, issued_on),
+    notices = [
+        PreNotice(
             task_id=task.id,
-            assignment_id=assignment.id,
             object_id=assignment.object_id,
-            send_to=recipients,
-            file_name=f"行政检查通知书-{obj.name}.pdf",
+            assignment_id=assignment.id,
+            mode=task.prenotice,
+            state="exempt" if task.prenotice == "exempt" else "issued",
+            exempt_reason=task.prenotice_reason if task.prenotice == "exempt" else None,
+            issued_by_person_id=ctx.person.id if ctx.person else None,
+            created_at=ctx.now,
         )
-        notice.document_id = document.id
-    ctx.session.add(notice)
+        for assignment, _, _ in slots
+    ]
+    if task.prenotice != "exempt":
+        requests = []
+        for assignment, members, code in slots:
+            recipients = tuple(
+                s for m in members if m.state in LIVE and (s := facts.staff_of(m.inspector_id))
+            )
+            requests.append(
+                documents.Request(
+                    kind=KIND,
+                    issuer_unit=task.lead_unit,
+                    fields=fields(facts, assignment, members, code, issued_on),
+                    task_id=task.id,
+                    assignment_id=assignment.id,
+                    object_id=assignment.object_id,
+                    send_to=recipients,
+                    file_name=f"行政检查通知书-{facts.objects[assignment.object_id].name}.pdf",
+                )
+            )
+        for notice, document in zip(notices, documents.issue_many(ctx, requests), strict=True):
+            notice.document_id = document.id
+    ctx.session.add_all(notices)
     ctx.session.flush()
-    return notice
+    return notices
 
 
 def current(ctx: Context, assignment_id: int) -> PreNotice | None:

@@ -50,13 +50,21 @@ def pool_filter(task: Task, day: date) -> PoolFilter:
 
 
 def _flag(name: str) -> str:
-    return f"(o.{name}_from IS NOT NULL AND o.{name}_from <= :day AND (o.{name}_to IS NULL OR o.{name}_to >= :day))"
+    """True when the flag holds on :day; NULL (not true) when it was never set."""
+    return f"(o.{name}_from <= :day AND coalesce(o.{name}_to, :day) >= :day)"
 
 
+# The stratum: F when 重点监管 / 经营异常 / 严重失信 holds on :day, else the risk class as stored
+# (U when unknown). The first branch is the common case and costs three NULL tests per row,
+# which halves the time of this expression over a million rows.
 STRATUM_SQL = (
-    f"CASE WHEN {_flag('key_supervision')} OR {_flag('abnormal')} OR {_flag('dishonest')} THEN 'F' "
-    "WHEN o.risk_class IN ('A', 'B', 'C', 'D') THEN o.risk_class ELSE 'U' END"
+    "CASE WHEN o.key_supervision_from IS NULL AND o.abnormal_from IS NULL AND o.dishonest_from IS NULL "
+    "THEN coalesce(o.risk_class, 'U') "
+    f"WHEN {_flag('key_supervision')} OR {_flag('abnormal')} OR {_flag('dishonest')} THEN 'F' "
+    "ELSE coalesce(o.risk_class, 'U') END"
 )
+# Not flagged 无事不扰 on :day (written positively: NOT of a NULL would drop the row).
+NOT_NO_DISTURB_SQL = "(o.no_disturb_from IS NULL OR o.no_disturb_from > :day OR o.no_disturb_to < :day)"
 
 
 def _where(flt: PoolFilter) -> tuple[str, dict[str, Any], list[str]]:
@@ -73,7 +81,7 @@ def _where(flt: PoolFilter) -> tuple[str, dict[str, Any], list[str]]:
             values[name] = list(items)
             expanding.append(name)
     if not flt.include_no_disturb:
-        clauses.append(f"NOT {_flag('no_disturb')}")
+        clauses.append(NOT_NO_DISTURB_SQL)
     return " AND ".join(clauses), values, expanding
 
 
@@ -192,26 +200,40 @@ def loads(
     skip_task_id: int | None = None,
     skip_assignment_ids: Iterable[int] = (),
 ) -> list[list[Any]]:
-    """Teams each inspector already holds on each planned day (other tasks, other slots)."""
+    """Teams each inspector already holds on each planned day (other tasks, other slots).
+
+    Three simple queries joined here rather than one three-way join: right after a big draw the
+    new rows have no statistics yet, and PostgreSQL then picks a nested loop that takes 250 ms.
+    """
     skip = set(skip_assignment_ids)
-    query = (
-        select(AssignmentMember.inspector_id, Assignment.planned_day, Assignment.id)
-        .join(Assignment, Assignment.id == AssignmentMember.assignment_id)
-        .join(Task, Task.id == Assignment.task_id)
-        .where(
-            AssignmentMember.unit_id.in_(list(units)),
-            AssignmentMember.state.in_(LIVE_MEMBER_STATES),
-            Assignment.state != "superseded",
-            Assignment.planned_day.in_([date.fromisoformat(d) for d in days]),
-            Task.state.not_in(("cancelled", "closed")),
-        )
+    query = select(Assignment.id, Assignment.planned_day, Assignment.task_id).where(
+        Assignment.state != "superseded",
+        Assignment.planned_day.in_([date.fromisoformat(d) for d in days]),
     )
     if skip_task_id is not None:
         query = query.where(Assignment.task_id != skip_task_id)
+    slots = {int(i): (day.isoformat(), int(t)) for i, day, t in session.execute(query) if i not in skip}
+    if not slots:
+        return []
+    task_ids = sorted({t for _, t in slots.values()})
+    closed = set(
+        session.execute(
+            select(Task.id).where(Task.id.in_(task_ids), Task.state.in_(("cancelled", "closed")))
+        ).scalars()
+    )
+    open_slots = sorted(i for i, (_, t) in slots.items() if t not in closed)
     counts: Counter[tuple[int, str]] = Counter()
-    for inspector, day, assignment in session.execute(query):
-        if inspector in inspector_ids and assignment not in skip:
-            counts[(int(inspector), day.isoformat())] += 1
+    for start in range(0, len(open_slots), _CHUNK):
+        rows = session.execute(
+            select(AssignmentMember.inspector_id, AssignmentMember.assignment_id).where(
+                AssignmentMember.assignment_id.in_(open_slots[start : start + _CHUNK]),
+                AssignmentMember.unit_id.in_(list(units)),
+                AssignmentMember.state.in_(LIVE_MEMBER_STATES),
+            )
+        )
+        for inspector, assignment in rows:
+            if inspector in inspector_ids:
+                counts[(int(inspector), slots[assignment][0])] += 1
     return [[i, d, n] for (i, d), n in sorted(counts.items())]
 
 

@@ -14,12 +14,12 @@ from datetime import date
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.context import Context
 from handlers.draw import algorithm
-from handlers.draw.canonical import pack
+from handlers.draw.canonical import Packing
 from handlers.draw.pool import (
     conflicts,
     inspector_pool,
@@ -245,8 +245,10 @@ def record(
     reason: str | None,
     warnings: list[dict[str, int]] | None = None,
     **links: int | None,
-) -> DrawRecord:
-    blob, digest = pack(prepared.snapshot)
+) -> tuple[DrawRecord, Packing]:
+    """Insert the draw record. Its snapshot and hash are filled in by ``seal`` once the packing
+    (compression in a thread) is done, so the caller can write the other rows meanwhile."""
+    packing = Packing(prepared.snapshot)
     row = DrawRecord(
         task_id=task.id,
         kind=kind,
@@ -255,8 +257,8 @@ def record(
         seed=seed,
         pool_size=prepared.pool_size,
         inspector_pool_size=prepared.inspector_pool_size,
-        pool_hash=digest,
-        snapshot=blob,
+        pool_hash="",
+        snapshot=b"",
         result=prepared.result,
         warnings=warnings or [],
         reason=reason,
@@ -267,7 +269,12 @@ def record(
     )
     ctx.session.add(row)
     ctx.session.flush()
-    return row
+    return row, packing
+
+
+def seal(ctx: Context, row: DrawRecord, packing: Packing) -> None:
+    row.snapshot, row.pool_hash = packing.result()
+    ctx.session.flush()
 
 
 def create_assignments(
@@ -277,37 +284,45 @@ def create_assignments(
     snapshot: dict[str, Any],
     result: dict[str, Any],
     first_slot: int,
-) -> list[Assignment]:
+) -> list[int]:
+    """Insert the slots and their teams (two multi-row statements: a draw writes hundreds)."""
     units = {int(i): int(u) for i, u, _ in snapshot["inspectors"]}
-    made: list[Assignment] = []
-    for index, slot in enumerate(result["slots"]):
-        assignment = Assignment(
-            task_id=task.id,
-            slot=first_slot + index,
-            object_id=slot["object"],
-            planned_day=date.fromisoformat(slot["day"]),
-            draw_id=row.id,
-            state="drawn",
-            created_at=ctx.now,
-        )
-        made.append(assignment)
-    ctx.session.add_all(made)
-    ctx.session.flush()
-    members = [
-        AssignmentMember(
-            assignment_id=assignment.id,
-            inspector_id=inspector,
-            unit_id=units[inspector],
-            position=position,
-            state="drawn",
-            draw_id=row.id,
-        )
-        for assignment, slot in zip(made, result["slots"], strict=True)
-        for position, inspector in enumerate(slot["team"], start=1)
-    ]
-    ctx.session.add_all(members)
-    ctx.session.flush()
-    return made
+    slots = result["slots"]
+    if not slots:
+        return []
+    ids = list(
+        ctx.session.execute(
+            insert(Assignment.__table__).returning(Assignment.__table__.c.id, sort_by_parameter_order=True),
+            [
+                {
+                    "task_id": task.id,
+                    "slot": first_slot + index,
+                    "object_id": slot["object"],
+                    "planned_day": date.fromisoformat(slot["day"]),
+                    "draw_id": row.id,
+                    "state": "drawn",
+                    "created_at": ctx.now,
+                }
+                for index, slot in enumerate(slots)
+            ],
+        ).scalars()
+    )
+    ctx.session.execute(
+        insert(AssignmentMember.__table__),
+        [
+            {
+                "assignment_id": assignment_id,
+                "inspector_id": inspector,
+                "unit_id": units[inspector],
+                "position": position,
+                "state": "drawn",
+                "draw_id": row.id,
+            }
+            for assignment_id, slot in zip(ids, slots, strict=True)
+            for position, inspector in enumerate(slot["team"], start=1)
+        ],
+    )
+    return ids
 
 
 def active_assignments(session: Session, task_id: int) -> list[Assignment]:
@@ -370,7 +385,7 @@ def draw_task(ctx: Context, task: Task, *, seed: str | None = None, reason: str 
     drawn = [s["object"] for s in prepared.result["slots"]]
     warnings = over_cap(ctx, task, drawn, participants(task))
     last_full = next((r for r in reversed(previous) if r.kind == "full"), None)
-    row = record(
+    row, packing = record(
         ctx,
         task,
         prepared,
@@ -384,10 +399,14 @@ def draw_task(ctx: Context, task: Task, *, seed: str | None = None, reason: str 
         old.state = "superseded"
         old.superseded_by_id = row.id
         old.superseded_at = ctx.now
-    for assignment in active_assignments(ctx.session, task.id):
-        assignment.state = "superseded"
+    ctx.session.execute(
+        update(Assignment)
+        .where(Assignment.task_id == task.id, Assignment.state != "superseded")
+        .values(state="superseded")
+    )
     create_assignments(ctx, task, row, prepared.snapshot, prepared.result, 1)
     task.overcap_reason = None
+    seal(ctx, row, packing)
     ctx.audit("draw.redraw" if previous else "draw.full", "task", task.id, detail=_summary(row, reason))
     return row
 
@@ -418,7 +437,7 @@ def redraw_slot(
         skip_assignments=(target.id,),
     )
     drawn = [s["object"] for s in prepared.result["slots"]]
-    row = record(
+    row, packing = record(
         ctx,
         task,
         prepared,
@@ -430,7 +449,10 @@ def redraw_slot(
         slot=slot,
     )
     target.state = "superseded"
-    (new,) = create_assignments(ctx, task, row, prepared.snapshot, prepared.result, slot)
+    (new_id,) = create_assignments(ctx, task, row, prepared.snapshot, prepared.result, slot)
+    seal(ctx, row, packing)
+    new = ctx.session.get(Assignment, new_id)
+    assert new is not None
     ctx.audit(
         "draw.slot",
         "task",
