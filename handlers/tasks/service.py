@@ -174,7 +174,7 @@ def next_step_note(task: Task) -> str:
     if task.state == "confirmed":
         return "已报送审批，等待审批人批准。"
     if task.state == "approved":
-        return "已批准，等待抽取检查对象和检查人员。"
+        return "已批准，进入双随机抽取和一键分发。"
     if task.state == "cancelled":
         return f"任务已撤销：{task.cancelled_reason or ''}"
     return ""
