@@ -101,42 +101,21 @@ def _audit_verify(_args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from gunicorn.app.base import BaseApplication
-
-    metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if not metrics_dir:
-        metrics_dir = tempfile.mkdtemp(prefix="chayici-metrics-")
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    """Exec gunicorn with a fresh metrics folder (see chayici/gunicorn_conf.py for why exec)."""
+    metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(prefix="chayici-metrics-")
+    os.makedirs(metrics_dir, exist_ok=True)
     for name in os.listdir(metrics_dir):
         os.unlink(os.path.join(metrics_dir, name))
-
-    def child_exit(_server: Any, worker: Any) -> None:
-        from prometheus_client import multiprocess
-
-        multiprocess.mark_process_dead(worker.pid)
-
-    options = {
-        "bind": f"{args.host}:{args.port}",
-        "workers": args.workers,
-        "worker_class": "sync",
-        "timeout": 30,
-        "keepalive": 5,
-        "child_exit": child_exit,
-        "accesslog": None,
-    }
-
-    class Server(BaseApplication):  # type: ignore[misc]
-        def load_config(self) -> None:
-            for key, value in options.items():
-                self.cfg.set(key, value)
-
-        def load(self) -> Any:
-            from chayici import build_app
-
-            return build_app()
-
-    Server().run()
-    return 0
+    env = dict(os.environ, PROMETHEUS_MULTIPROC_DIR=metrics_dir)
+    command = [
+        sys.executable, "-m", "gunicorn",
+        "-c", "python:chayici.gunicorn_conf",
+        "-b", f"{args.host}:{args.port}",
+        "-w", str(args.workers),
+        "chayici.wsgi:app",
+    ]  # fmt: skip
+    os.execvpe(sys.executable, command, env)
+    return 0  # pragma: no cover - exec does not return
 
 
 def _worker(_args: argparse.Namespace) -> int:
