@@ -53,9 +53,12 @@ def handle_message(router: Router, ctx: CommandContext) -> None:
     if message.kind in ("text", "richText") and message.command_text:
         command, args = router.match(message.command_text)
         ctx.command, ctx.args = command, args
-        if command is None:
+        # Not a command: a picture with a caption goes to the message handler below.
+        if command is None and not (_has_files(message) and message.kind in router.message_kinds):
             ctx.reply(UNKNOWN_COMMAND)
             return
+    command = ctx.command
+    if command is not None:
         if command.where == "group" and not message.is_group:
             ctx.reply(f"「{command.word}」需要在工作群里 @我 使用。")
             return
@@ -84,6 +87,11 @@ def handle_message(router: Router, ctx: CommandContext) -> None:
         ctx.reply(refusal)
         return
     _run(ctx, lambda: handler.func(ctx))
+
+
+def _has_files(message: Any) -> bool:
+    content = message.content or {}
+    return any(isinstance(item, dict) and item.get("downloadCode") for item in content.get("richText", []))
 
 
 def _run(ctx: CommandContext, call: Any) -> None:

@@ -135,6 +135,13 @@ class Settings(BaseSettings):
         }
     )
 
+    # On-site results: the mobile form's signed links, evidence storage and upload limits.
+    result_link_hours: float = 72.0  # a form link expires after this; every card update mints a new one
+    result_window_open_hour: int = 8  # local hour on the window's first day when the card is re-sent
+    evidence_store: str = "folder"  # "folder" (under data_dir/evidence) or "folder:/some/path"
+    evidence_max_bytes: int = 20 * 1024 * 1024  # one chat file or form photo
+    form_max_body_bytes: int = 1024 * 1024  # one form save/submit (signatures included)
+
     def card_template_id(self, key: str) -> str:
         """The platform template id for one of our card specs (defaults to ``<key>.schema``)."""
         return self.card_template_ids.get(key, f"chayici.{key}.schema")

@@ -21,7 +21,8 @@ Spec format (JSON):
     {"type": "form", "visible_if": "can_edit", "fields": [
         {"name": "reason", "kind": "text|textarea|select|multiselect|date|datetime|number|checkbox",
          "label": "理由", "required": true, "options": [{"value": "a", "label": "A"}],
-         "options_source": "scenario_options", "default_source": "reason_default"}],
+         "options_source": "scenario_options", "default_source": "reason_default",
+         "label_source": "item_1_label", "visible_if": "item_1_on"}],
      "submit": {"actionId": "submit", "label": "提交", "style": "primary|danger"}},
     {"type": "actions", "buttons": [{"actionId": "accept", "label": "接受", "style": "primary",
                                       "visible_if": "can_answer", "params": {"k": "v"}}]}
@@ -31,7 +32,10 @@ Spec format (JSON):
 
 Buttons send their ``params`` (``${var}`` placeholders filled from the card) plus the values of
 the form right above them, so a "提出修改" button can carry the comment typed into that form.
-A leading ``!`` in ``visible_if`` negates it.
+A leading ``!`` in ``visible_if`` negates it. A form field may take its label from a variable
+(``label_source``, falling back to ``label``) and be shown only while a variable holds
+(``visible_if``): a template can declare a fixed number of rows (say eight inspection items) of
+which each card uses as many as it needs, labelled with the real item names.
 
 Variable kinds: ``text``, ``markdown``, ``bool`` ("true"/"false"), ``list`` and ``object`` (JSON
 text), ``image`` (a media id or data URL). Every card also has the private variables ``toast``
@@ -116,7 +120,7 @@ def _references(block: dict[str, Any]) -> list[str]:
         if button.get("visible_if"):
             refs.append(button["visible_if"].lstrip("!"))
     for field in block.get("fields", []):
-        for name in ("options_source", "default_source", "visible_if"):
+        for name in ("options_source", "default_source", "visible_if", "label_source"):
             if field.get(name):
                 refs.append(field[name].lstrip("!"))
     return refs

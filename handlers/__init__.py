@@ -8,10 +8,10 @@ from __future__ import annotations
 from flask import Flask
 
 from bot.router import Router
-from handlers import directory, documents, draw, tasks
+from handlers import directory, documents, draw, results, tasks
 from handlers import help as help_commands
 
-CAPABILITIES = (help_commands, directory, tasks, documents, draw)
+CAPABILITIES = (help_commands, directory, tasks, documents, draw, results)
 
 
 def register(router: Router) -> Router:

@@ -13,11 +13,22 @@ from typing import Any
 from cards.documents.form import DocumentForm, FormTable
 from cards.documents.layout import render
 from cards.documents.notices import inspection_notice
+from cards.documents.results import rectify_order, registration, site_record
 
 Builder = Callable[..., DocumentForm]
 
-BUILDERS: dict[str, Builder] = {"inspection_notice": inspection_notice}
-TITLES: dict[str, str] = {"inspection_notice": "行政检查通知书"}
+BUILDERS: dict[str, Builder] = {
+    "inspection_notice": inspection_notice,
+    "site_record": site_record,
+    "registration": registration,
+    "rectify_order": rectify_order,
+}
+TITLES: dict[str, str] = {
+    "inspection_notice": "行政检查通知书",
+    "site_record": "现场检查记录",
+    "registration": "行政检查登记表",
+    "rectify_order": "责令改正通知书",
+}
 
 
 def build(kind: str, number: str, fields: dict[str, Any], *, voided: str = "") -> DocumentForm:

@@ -8,6 +8,7 @@ dedupe window) finds the member already accepted and changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -35,6 +36,11 @@ from storage.models.tasks import Task
 
 REMIND = "dispatch.remind"
 ESCALATE = "dispatch.escalate"
+
+# Called in the accepting transaction (the results capability sends the result form from here).
+on_accepted: list[Callable[[Context, Task, Assignment, AssignmentMember], None]] = []
+# Called when a dispatched slot is withdrawn (redrawn): its record stops taking results.
+on_withdrawn: list[Callable[[Context, Task, Assignment, str], None]] = []
 
 
 def card_id(member: AssignmentMember) -> str:
@@ -209,6 +215,8 @@ def accept(ctx: Context, member_id: int) -> CardResult:
         after={"state": "accepted"},
         detail={"task_id": task.id, "assignment_id": assignment.id, "inspector_id": member.inspector_id},
     )
+    for hook in on_accepted:
+        hook(ctx, task, assignment, member)
     tasks.publish_card(ctx, task)
     note = f"您已接受本次检查。请于 {assignment.planned_day.isoformat()} 按时到达，检查时出示执法证件和行政行为码。"
     return CardResult(update=dispatch_answered(status="已接受", note=note), toast="已接受。")
@@ -376,6 +384,8 @@ def withdraw_assignment(ctx: Context, task: Task, assignment: Assignment, reason
         if member.state in LIVE:
             member.state = "withdrawn"
     notices.withdraw(ctx, assignment.id, f"重新抽取：{reason}")
+    for hook in on_withdrawn:
+        hook(ctx, task, assignment, reason)
 
 
 def dispatch_new_assignment(ctx: Context, task: Task, assignment: Assignment) -> None:

@@ -268,7 +268,7 @@
     control.addEventListener("change", () => save(read()));
     const err = errs[f.name];
     const label = h(f.kind === "multiselect" ? "span" : "label", f.kind === "multiselect" ? {} : { for: id },
-      f.label || f.name, f.required ? h("span", { class: "req", "aria-hidden": "true" }, "*") : null);
+      (f.label_source && p[f.label_source]) || f.label || f.name, f.required ? h("span", { class: "req", "aria-hidden": "true" }, "*") : null);
     const row = f.kind === "checkbox"
       ? h("div", { class: "field check" + (err ? " bad" : "") }, control, label)
       : h("div", { class: "field" + (err ? " bad" : "") }, label, control);

@@ -1,0 +1,319 @@
+"""Saving the shared draft, submitting versions (ODK rules), and the lead's review.
+
+Every operation runs in the caller's one transaction with its audit rows and outbox rows, under
+the task lock then the record lock (the same order everywhere), so two teammates acting in the
+same instant are serialised and the second is told what the first did.
+
+Submission rules (anchors-bots.md §5 / §8.2B):
+- the submission id was minted when the card or form was built;
+- same id, same answers: "already received", nothing changes;
+- same id, other answers: a conflict (409.1), nothing changes;
+- an edit is a new version naming the current one (``deprecated_id``); naming an older one is a
+  conflict (409.9); answers identical to the current version change nothing;
+- validation errors come back per field and nothing is stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.context import Context, UserError
+from handlers.results import findings, hooks, progress, publish, records, rules
+from handlers.results.records import (
+    EDITABLE,
+    Loaded,
+    NotOnTeam,
+    current_version,
+    draft_values,
+    field_label,
+    local,
+)
+from handlers.results.views import person_name, status
+from handlers.tasks import service as tasks
+from storage.models import Evidence, InspectionRecord, RecordVersion
+
+LOG_KEEP = 50
+
+
+class Conflict(Exception):
+    """The action was based on a state that has changed; nothing was applied. The message (for
+    users) says what the current state is; the caller shows the current state with it."""
+
+    def __init__(self, message: str, code: str = "conflict") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+@dataclass
+class Outcome:
+    kind: str  # saved | unchanged | created | duplicate
+    message: str
+    loaded: Loaded
+    version: RecordVersion | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def lock(ctx: Context, record_id: int) -> Loaded:
+    """Task lock, then record lock: the order every writer follows."""
+    record = ctx.session.get(InspectionRecord, record_id)
+    if record is None:
+        raise UserError("找不到这条检查记录。")
+    task = tasks.lock(ctx.session, record.task_id)
+    return records.load(ctx, records.lock(ctx, record_id), task=task)
+
+
+def _log(ctx: Context, record: InspectionRecord, action: str, fields: list[str]) -> None:
+    entry = {
+        "at": local(ctx, ctx.now).strftime("%m-%d %H:%M"),
+        "person_id": ctx.person.id if ctx.person else None,
+        "name": ctx.person.name if ctx.person else "系统",
+        "action": action,
+        "fields": fields,
+    }
+    record.draft_log = [*record.draft_log, entry][-LOG_KEEP:]
+
+
+def _check_editable(loaded: Loaded) -> None:
+    state = loaded.record.state
+    if state == "reviewed":
+        raise UserError("这条记录已由牵头单位审核通过，不能再修改。")
+    if state not in EDITABLE:
+        raise UserError("这条记录已撤回（本户已重新抽取），不能再填写。")
+
+
+def _stale(ctx: Context, loaded: Loaded, seen: str | None) -> None:
+    record = loaded.record
+    if seen in (None, "") or str(seen) == str(record.draft_version):
+        return
+    last = record.draft_log[-1] if record.draft_log else None
+    who = (
+        f"{last['name']}已于 {last['at']} {last['action']}（{'、'.join(last['fields'][:6])}）"
+        if last
+        else "记录已被修改"
+    )
+    ctx.audit(
+        "record.conflict",
+        "inspection_record",
+        record.id,
+        detail={"reason": "stale_draft", "seen": seen, "current": record.draft_version},
+    )
+    raise Conflict(f"{who}，您看到的不是最新内容。卡片已更新为最新状态，请核对后再操作。", "stale")
+
+
+def save_draft(ctx: Context, loaded: Loaded, values: dict[str, Any], *, seen: str | None) -> Outcome:
+    """Store the team's shared draft (no validation: a draft may be incomplete)."""
+    record = loaded.record
+    records.require_member(ctx, loaded)
+    _check_editable(loaded)
+    _stale(ctx, loaded, seen)
+    incoming = draft_values(values, len(record.items))
+    changed = sorted(
+        {
+            field_label(record, k)
+            for k, v in incoming.items()
+            if record.draft.get(k, "" if not isinstance(v, list) else []) != v
+        }
+    )
+    if not changed:
+        return Outcome("unchanged", "内容没有变化。", loaded)
+    before = record.draft
+    record.draft = {**record.draft, **incoming}
+    record.draft_version += 1
+    record.updated_at = ctx.now
+    _log(ctx, record, "保存草稿", changed)
+    ctx.audit(
+        "record.draft",
+        "inspection_record",
+        record.id,
+        before={k: before.get(k) for k in incoming if before.get(k) != incoming[k]},
+        after={k: v for k, v in incoming.items() if before.get(k) != v},
+        detail={"draft_version": record.draft_version},
+    )
+    progress.started(ctx, loaded.task, record)
+    return Outcome("saved", f"已保存草稿（{'、'.join(changed[:6])}），同组人员的卡片已同步更新。", loaded)
+
+
+def submit(
+    ctx: Context,
+    loaded: Loaded,
+    values: dict[str, Any],
+    *,
+    submission_id: str,
+    deprecated_id: str,
+    seen: str | None,
+    via: str,
+) -> Outcome:
+    record = loaded.record
+    submission_id = submission_id.strip()
+    if not submission_id or len(submission_id) > 64:
+        raise UserError("这次提交缺少提交编号，请刷新卡片或表单后重试。")
+    digest = rules.submission_hash(values)
+    known = ctx.session.execute(
+        select(RecordVersion).where(RecordVersion.instance_id == submission_id)
+    ).scalar_one_or_none()
+    if known is not None:
+        if known.record_id == record.id and known.content_hash == digest:
+            return Outcome("duplicate", f"已收到（第{known.version}版），无需重复提交。", loaded, known)
+        ctx.audit(
+            "record.conflict",
+            "inspection_record",
+            record.id,
+            detail={"reason": "instance_conflict", "instance_id": submission_id},
+        )
+        raise Conflict(
+            "这个提交编号已经用过，但内容与已收到的不同，本次未保存。卡片已更新为最新状态，请核对后重新提交。",
+            "409.1",
+        )
+    member = records.require_member(ctx, loaded)
+    _check_editable(loaded)
+    current = current_version(ctx.session, record)
+    if current is not None:
+        if not deprecated_id:
+            raise Conflict(
+                f"这条记录已由{person_name(ctx, current.submitted_by_person_id)}于 "
+                f"{local(ctx, current.submitted_at).strftime('%m-%d %H:%M')} 提交（第{current.version}版）。"
+                "如需修改，请点「修改结果」后再提交。",
+                "409.9",
+            )
+        if deprecated_id != current.instance_id:
+            ctx.audit(
+                "record.conflict",
+                "inspection_record",
+                record.id,
+                detail={
+                    "reason": "deprecating_old",
+                    "deprecated_id": deprecated_id,
+                    "current": current.instance_id,
+                },
+            )
+            raise Conflict(
+                f"您修改的不是最新版本：记录已更新为第{current.version}版"
+                f"（{person_name(ctx, current.submitted_by_person_id)}提交）。卡片已更新，请在最新版本上修改。",
+                "409.9",
+            )
+        if digest == current.content_hash:
+            return Outcome("duplicate", f"内容与第{current.version}版相同，无需重复提交。", loaded, current)
+    elif deprecated_id:
+        raise Conflict("要修改的版本不存在，卡片已更新为最新状态。", "409.9")
+    _stale(ctx, loaded, seen)
+
+    checked = rules.check(values, records.rules_facts(ctx, loaded))
+    if not checked.ok:
+        first = next(iter(checked.errors.values()))
+        raise UserError(f"有 {len(checked.errors)} 处需要修改：{first}", fields=checked.errors)
+
+    number = record.version + 1
+    evidence = list(
+        ctx.session.execute(
+            select(Evidence.id).where(Evidence.record_id == record.id).order_by(Evidence.id)
+        ).scalars()
+    )
+    version = RecordVersion(
+        record_id=record.id,
+        version=number,
+        instance_id=submission_id,
+        deprecated_id=deprecated_id or None,
+        content=checked.content,
+        content_hash=digest,
+        evidence=evidence,
+        via=via,
+        current=True,
+        submitted_by_person_id=member.inspector.person_id,
+        submitted_at=ctx.now,
+    )
+    ctx.session.add(version)
+    if current is not None:
+        current.current = False
+    ctx.session.flush()
+    before = {"state": record.state, "version": record.version}
+    record.state = "submitted"
+    record.version = number
+    record.current_version_id = version.id
+    record.submitted_at = ctx.now
+    record.return_reason = None
+    record.draft = {**record.draft, **draft_values(values, len(record.items))}
+    record.draft_version += 1
+    record.updated_at = ctx.now
+    _log(ctx, record, "提交" if number == 1 else f"提交修改（第{number}版）", ["全部事项"])
+    ctx.audit(
+        "record.submit" if number == 1 else "record.version",
+        "inspection_record",
+        record.id,
+        before=before,
+        after={"state": "submitted", "version": number},
+        detail={
+            "instance_id": submission_id,
+            "deprecated_id": deprecated_id or None,
+            "content_hash": digest,
+            "via": via,
+            "evidence": evidence,
+            "warnings": checked.warnings,
+        },
+    )
+    issued = findings.issue(ctx, loaded, version, current, member.name)
+    progress.started(ctx, loaded.task, record)
+    progress.after_submit(ctx, loaded.task)
+    publish.send_review_cards(ctx, loaded)
+    for hook in hooks.on_record_submitted:
+        hook(ctx, record, version)
+    orders = [d for d in issued if d.kind == "rectify_order"]
+    message = f"已提交第{number}版。已生成现场检查记录、行政检查登记表"
+    message += f"和 {len(orders)} 份责令改正通知书" if orders else ""
+    message += "，稍后发到您的单聊。"
+    return Outcome("created", message, loaded, version, checked.warnings)
+
+
+def begin_edit(ctx: Context, loaded: Loaded) -> None:
+    """修改结果: only checks who may; the card mints a new submission id naming the current version."""
+    records.require_member(ctx, loaded)
+    _check_editable(loaded)
+
+
+def review(ctx: Context, loaded: Loaded, *, approve: bool, reason: str, seen: str) -> str:
+    """The lead unit approves a submitted record, or returns it with a reason."""
+    record, task = loaded.record, loaded.task
+    tasks.require_lead_admin(ctx, task)
+    if record.state != "submitted":
+        raise Conflict(f"这条记录当前为「{publish_status(loaded)}」，不能审核。", "state")
+    if str(seen) != str(record.version):
+        raise Conflict(f"记录已更新为第{record.version}版，卡片已刷新，请查看最新内容后再审核。", "stale")
+    before = {"state": record.state, "version": record.version}
+    if approve:
+        record.state = "reviewed"
+        record.reviewed_at = ctx.now
+        record.reviewed_by_person_id = ctx.person.id if ctx.person else None
+        record.updated_at = ctx.now
+        _log(ctx, record, "审核通过", [f"第{record.version}版"])
+        ctx.audit("record.review", "inspection_record", record.id, before=before, after={"state": "reviewed"})
+        progress.after_review(ctx, task)
+        for hook in hooks.on_record_reviewed:
+            hook(ctx, record)
+        return f"已审核通过第{record.version}版。"
+    reason = reason.strip()
+    if not reason:
+        raise UserError("退回时请写明理由。", fields={"reason": "请写明退回理由"})
+    record.state = "returned"
+    record.return_reason = reason[:300]
+    record.updated_at = ctx.now
+    _log(ctx, record, "退回修改", [reason[:40]])
+    ctx.audit(
+        "record.return",
+        "inspection_record",
+        record.id,
+        before=before,
+        after={"state": "returned"},
+        detail={"reason": reason},
+    )
+    progress.after_return(ctx, task, record)
+    return f"已退回第{record.version}版，检查组将修改后重新提交。"
+
+
+def publish_status(loaded: Loaded) -> str:
+    return status(loaded)
+
+
+__all__ = ["Conflict", "NotOnTeam", "Outcome", "begin_edit", "lock", "review", "save_draft", "submit"]
