@@ -1,0 +1,243 @@
+"""Submission rules through the mobile form's endpoints (the same service the card uses):
+validation per field, ODK submission ids, versions, optimistic concurrency, evidence rules."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import DBAPIError
+
+from handlers.draw import dispatch, service
+from handlers.results import links
+from handlers.results.blobs import open_store
+from storage.models import (
+    AssignmentMember,
+    AuditEvent,
+    Document,
+    Evidence,
+    InspectionRecord,
+    Inspector,
+    RecordVersion,
+)
+from tests.draw.conftest import context, make_task
+from tests.results.conftest import answers, png
+
+
+@dataclass
+class Setup:
+    record: int
+    people: list[int]  # person ids of the accepted members
+    outsider: int  # an accepted inspector of another slot
+
+
+@pytest.fixture
+def setup(services, clock, draw_world) -> Setup:
+    with services.db.write() as session:
+        task = make_task(session, draw_world, clock.now())
+        service.draw_task(context(services, session), task, seed="seed-1")
+        dispatch.dispatch_task(context(services, session, person_id=draw_world.lead_admin_person), task)
+    with services.db.write() as session:
+        members = list(session.execute(select(AssignmentMember).order_by(AssignmentMember.id)).scalars())
+        first = members[0].assignment_id
+        mine = [m for m in members if m.assignment_id == first]
+        other = next(m for m in members if m.assignment_id != first)
+        people = []
+        for member in [*mine, other]:
+            person = session.get(Inspector, member.inspector_id).person_id
+            dispatch.accept(context(services, session, person_id=person), member.id)
+            people.append(person)
+        record = session.execute(
+            select(InspectionRecord).where(InspectionRecord.assignment_id == first)
+        ).scalar_one()
+    clock.set(datetime(2026, 12, 3, 3, 0, tzinfo=UTC))
+    return Setup(record.id, people[:-1], people[-1])
+
+
+def post(client, services, setup: Setup, action: str, *, person: int | None = None, **body):
+    token = links.sign(services.settings, setup.record, person or setup.people[0], services.clock.now())
+    return client.post(f"/form/{token}/{action}", json=body)
+
+
+def submission(submission_id: str = "a" * 32, deprecated_id: str = "", draft_version: str = "", **values):
+    return {
+        "submission_id": submission_id,
+        "deprecated_id": deprecated_id,
+        "draft_version": draft_version,
+        "values": answers(**values),
+    }
+
+
+def count(services, model) -> int:
+    with services.db.read() as session:
+        return session.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def test_a_record_needs_two_inspectors_a_result_for_every_item_and_facts_for_a_failed_item(
+    client, services, setup
+):
+    documents = count(services, Document)
+    alone = post(
+        client, services, setup, "submit", **submission(inspectors=str(_inspector(services, setup.people[0])))
+    )
+    assert alone.status_code == 422 and "不少于2名" in alone.json["errors"]["inspectors"]
+    missing = post(client, services, setup, "submit", **submission(item_2=""))
+    assert missing.status_code == 422 and "燃气使用安全检查" in missing.json["errors"]["item_2"]
+    no_facts = post(client, services, setup, "submit", **submission(item_1_note=""))
+    assert no_facts.status_code == 422 and "事实" in no_facts.json["errors"]["item_1_note"]
+    codes = post(client, services, setup, "submit", **submission(codes="1"))
+    assert codes.status_code == 422 and "codes" in codes.json["errors"]
+    past = post(client, services, setup, "submit", **submission(item_1_deadline="2026-12-02"))
+    assert past.status_code == 422 and "晚于今天" in past.json["errors"]["item_1_deadline"]
+    assert count(services, RecordVersion) == 0 and count(services, Document) == documents
+    with services.db.read() as session:
+        assert session.get(InspectionRecord, setup.record).state == "draft"
+
+
+def _inspector(services, person_id: int) -> int:
+    with services.db.read() as session:
+        return session.execute(select(Inspector.id).where(Inspector.person_id == person_id)).scalar_one()
+
+
+def test_same_submission_id_with_the_same_answers_is_received_once_and_other_answers_conflict(
+    client, services, setup
+):
+    first = post(client, services, setup, "submit", **submission())
+    assert first.status_code == 200 and first.json["kind"] == "created", first.json
+    for _ in range(2):
+        again = post(client, services, setup, "submit", **submission())
+        assert (
+            again.status_code == 200
+            and again.json["kind"] == "duplicate"
+            and "已收到" in again.json["message"]
+        )
+    other = post(client, services, setup, "submit", **submission(item_1_note="另一种说法"))
+    assert other.status_code == 409 and other.json["code"] == "409.1"
+    assert count(services, RecordVersion) == 1
+    with services.db.read() as session:
+        orders = session.execute(
+            select(func.count()).select_from(Document).where(Document.kind == "rectify_order")
+        )
+        assert orders.scalar_one() == 1
+
+
+def test_an_edit_is_a_new_version_naming_the_current_one_and_editing_an_old_one_is_refused(
+    client, services, setup
+):
+    v1 = post(client, services, setup, "submit", **submission("1" * 32)).json
+    v2 = post(
+        client,
+        services,
+        setup,
+        "submit",
+        **submission("2" * 32, deprecated_id="1" * 32, item_1="fail_now", item_1_note="消防通道堵塞"),
+        person=setup.people[1],  # a teammate edits
+    )
+    assert v2.status_code == 200 and v2.json["version"] == 2, v2.json
+    stale = post(
+        client, services, setup, "submit", **submission("3" * 32, deprecated_id="1" * 32, item_2="na")
+    )
+    assert stale.status_code == 409 and stale.json["code"] == "409.9" and "第2版" in stale.json["message"]
+    fresh_start = post(client, services, setup, "submit", **submission("4" * 32))
+    assert fresh_start.status_code == 409 and "修改结果" in fresh_start.json["message"]
+    with services.db.read() as session:
+        versions = list(session.execute(select(RecordVersion).order_by(RecordVersion.version)).scalars())
+        orders = list(
+            session.execute(
+                select(Document).where(Document.kind == "rectify_order").order_by(Document.id)
+            ).scalars()
+        )
+    assert [(v.version, v.current, v.deprecated_id) for v in versions] == [
+        (1, False, None),
+        (2, True, "1" * 32),
+    ]
+    assert versions[0].content["items"][0]["result"] == "fail"  # the first version is kept as it was
+    assert [o.voided for o in orders] == [True, False] and orders[1].fields["immediate"] is True
+    assert v1["state"]["deprecated_id"] == "1" * 32
+
+
+def test_two_teammates_saving_at_once_the_second_is_told_and_shown_the_current_state(client, services, setup):
+    first = post(client, services, setup, "save", values={"present_name": "王店长"}, draft_version="0")
+    assert first.status_code == 200 and first.json["kind"] == "saved"
+    second = post(
+        client,
+        services,
+        setup,
+        "save",
+        values={"present_name": "赵经理"},
+        draft_version="0",
+        person=setup.people[1],
+    )
+    assert second.status_code == 409 and "保存草稿" in second.json["message"]
+    assert (
+        second.json["state"]["draft"]["present_name"] == "王店长"
+        and second.json["state"]["draft_version"] == 1
+    )
+    retry = post(
+        client,
+        services,
+        setup,
+        "save",
+        values={"present_name": "赵经理"},
+        draft_version="1",
+        person=setup.people[1],
+    )
+    assert retry.status_code == 200
+    with services.db.read() as session:
+        record = session.get(InspectionRecord, setup.record)
+        conflicts = session.execute(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "record.conflict")
+        ).scalar_one()
+    assert record.draft["present_name"] == "赵经理" and record.draft_version == 2 and conflicts == 1
+    assert [e["fields"] for e in record.draft_log] == [["在场人员"], ["在场人员"]]
+
+
+def test_a_photo_on_somebody_elses_record_is_refused_and_audited_and_stored_bytes_match_their_hash(
+    client, services, setup
+):
+    token = links.sign(services.settings, setup.record, setup.outsider, services.clock.now())
+    refused = client.post(f"/form/{token}/photo", data=png(9), headers={"Content-Type": "image/png"})
+    assert refused.status_code == 403
+    with services.db.read() as session:
+        denied = session.execute(
+            select(AuditEvent).where(
+                AuditEvent.action == "access.denied", AuditEvent.entity_type == "inspection_record"
+            )
+        ).scalar_one()
+    assert denied.entity_id == str(setup.record) and count(services, Evidence) == 0
+
+    token = links.sign(services.settings, setup.record, setup.people[0], services.clock.now())
+    stored = client.post(
+        f"/form/{token}/photo",
+        data=png(3),
+        headers={"Content-Type": "image/png", "X-Lat": "28.45", "X-Lon": "119.92"},
+    )
+    assert stored.status_code == 200 and stored.json["sha256"] == hashlib.sha256(png(3)).hexdigest()
+    with services.db.read() as session:
+        row = session.execute(select(Evidence)).scalar_one()
+    assert row.lat == 28.45 and open_store(services.settings).get(row.storage_key, row.sha256) == png(3)
+    with pytest.raises(DBAPIError), services.db.write() as session:  # evidence is immutable
+        session.execute(update(Evidence).where(Evidence.id == row.id).values(sha256="0" * 64))
+    with pytest.raises(DBAPIError), services.db.write() as session:
+        session.execute(text("DELETE FROM evidence"))
+
+
+def test_form_links_are_signed_bound_and_expire_and_the_page_is_small_and_self_contained(
+    client, services, setup
+):
+    token = links.sign(services.settings, setup.record, setup.people[0], services.clock.now())
+    page = client.get(f"/form/{token}")
+    assert page.status_code == 200 and "门前三包责任落实检查" in page.text
+    policy = page.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "nonce-" in policy and "https://" not in page.text
+    assert len(page.data) < 40_000 and 'src="http' not in page.text
+    forged = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
+    assert client.get(f"/form/{forged}").status_code == 403
+    outsider = links.sign(services.settings, setup.record, setup.outsider, services.clock.now())
+    assert client.get(f"/form/{outsider}").status_code == 403
+    services.clock.advance(hours=services.settings.result_link_hours + 1)
+    expired = client.get(f"/form/{token}")
+    assert expired.status_code == 403 and "过期" in expired.text
