@@ -38,6 +38,10 @@ TITLES = {
     "leader": "丽水市综合行政执法局 · 局领导（审批人）",
     "insp-1": "市容环境卫生监管处 · 执法人员",
     "outsider": "市政公用监管处 · 执法人员",
+    "insp-a1": "市政公用监管处 · 执法人员",
+    "insp-a2": "市政公用监管处 · 执法人员",
+    "insp-b1": "城市规划监管处 · 执法人员",
+    "insp-b2": "城市规划监管处 · 执法人员",
 }
 NAMES = {
     "lead-admin": "牵头管理员",
@@ -46,7 +50,20 @@ NAMES = {
     "leader": "局长甲",
     "insp-1": "检查员一",
     "outsider": "旁观者",
+    "insp-a1": "周敏",
+    "insp-a2": "吴军",
+    "insp-b1": "孙磊",
+    "insp-b2": "李娜",
 }
+# Inspectors of the co-units (staff, name, unit field of World, certificate, field tags) and the
+# objects of the walk's draw: the task world has the lead unit's 检查员一 and no objects.
+FIELD_INSPECTORS = [
+    ("insp-a1", "co_a", "33110011", ["市容"]),
+    ("insp-a2", "co_a", "33110012", ["市容"]),
+    ("insp-b1", "co_b", "33110021", []),
+    ("insp-b2", "co_b", "33110022", []),
+]
+FIELD_OBJECTS = ["丽水市鸿运餐饮店", "丽水市好邻居便利店", "莲都区老街小吃店"]
 GROUP_TITLE = "人行道联合检查工作群"
 
 
@@ -103,6 +120,7 @@ def office(live: Any, world: World) -> Iterator[dict[str, Any]]:  # noqa: F811
         "/users",
         [{"staffId": staff, "name": NAMES[staff], "title": TITLES[staff]} for staff in TITLES],
     )
+    _add_field_staff(live, world)
     group = live.group(GROUP_TITLE, [world.lead_admin, world.co_a_admin, world.co_b_admin], world.group)
     stop = threading.Event()
     worker = threading.Thread(target=live.worker.run, args=(stop,), name="browser-outbox", daemon=True)
@@ -111,3 +129,42 @@ def office(live: Any, world: World) -> Iterator[dict[str, Any]]:  # noqa: F811
     stop.set()
     worker.join(timeout=10)
     assert not worker.is_alive(), "the outbox worker did not stop"
+
+
+def _add_field_staff(live: Any, world: World) -> None:  # noqa: F811
+    """Certified inspectors in the co-units and a few objects, so that approval draws a task."""
+    from datetime import date
+
+    from storage.models import ROLE_INSPECTOR, InspectionObject, Inspector
+    from storage.models.platform import Unit
+    from tests.helpers import make_person
+
+    services = live.services
+    now = services.clock.now()
+    with services.db.write() as session:
+        for staff, unit_field, cert, tags in FIELD_INSPECTORS:
+            unit = session.get(Unit, getattr(world, unit_field))
+            person = make_person(session, NAMES[staff], staff, now=now, roles=(ROLE_INSPECTOR,), unit=unit)
+            session.add(
+                Inspector(
+                    person_id=person.id,
+                    unit_id=unit.id,
+                    cert_no=cert,
+                    cert_valid_from=date(2024, 1, 1),
+                    cert_valid_to=date(2028, 12, 31),
+                    fields=tags,
+                    updated_at=now,
+                )
+            )
+        for n, name in enumerate(FIELD_OBJECTS, start=1):
+            session.add(
+                InspectionObject(
+                    name=name,
+                    uscc=f"9133110200000001{n:02d}",
+                    address=f"莲都区人民街{n}号",
+                    legal_rep="负责人",
+                    contact_phone="13900000000",
+                    region_code="331102",
+                    updated_at=now,
+                )
+            )

@@ -11,15 +11,13 @@ from tests.browser.walk import Walk
 pytestmark = pytest.mark.browser
 
 
-def test_a_task_goes_from_posting_to_approval_in_the_browser(page, office, shots):
+def test_a_task_goes_from_posting_to_a_filed_result_in_the_browser(page, office, shots):
     """Covers, through the page only: the lead-unit admin posts a task with the one-line command in
     the group (@机器人 chip on); each co-unit admin finds the card by its unread badge and agrees;
-    the lead confirms; the approver approves in the 1:1 chat; the group's card shows the approval.
+    the lead confirms; the approver approves in the 1:1 chat; the group's card shows the approval;
+    the draw card arrives and the lead dispatches; an inspector accepts in the 1:1 chat, fills the
+    result card with one 不合格 item and submits; the 责令限期改正通知书 arrives in that chat.
     Cards arrive by themselves (background outbox worker), toasts and card updates show.
-
-    Not walked yet (the bot cannot do them yet; add the steps when it can): draw and dispatch
-    (issue 5), an inspector accepting and submitting a result with one 不合格 item, the order to
-    correct appearing.
     """
     walk = Walk(page, office, shots)
     world = office["world"]
@@ -29,3 +27,7 @@ def test_a_task_goes_from_posting_to_approval_in_the_browser(page, office, shots
     walk.lead_confirms()
     walk.approver_approves()
     walk.lead_sees_the_approved_task()
+    walk.lead_dispatches()
+    walk.inspector_accepts("insp-1")
+    walk.inspector_submits_one_failed_item()
+    walk.order_to_correct_arrives()

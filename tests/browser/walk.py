@@ -2,8 +2,8 @@
 
 Each step acts as one person through the page only (the identity picker, the conversation list,
 the composer, the card's own buttons) and waits for what that person would see next. Steps the
-bot cannot do yet are not faked: when draw and dispatch, inspectors' results and orders to correct
-land, add their steps here and call them from ``test_walk.py``.
+bot cannot do yet are not faked: add steps here as capabilities land and call them from
+``test_walk.py``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.conftest import NAMES
 
-TASK_LINE = "发起检查 人行道 10家 2026-12-01至2026-12-05 实地核查"
+TASK_LINE = "发起检查 人行道 2家 2026-12-01至2026-12-05 实地核查"
 TASK_NUMBER = "丽综执联查〔2026〕1号"
 
 
@@ -138,3 +138,53 @@ class Walk:
         card = self.card("task_card")
         expect(card.locator(".pill")).to_have_text("已批准")
         self.shot("group-after-approval", top=card)
+
+    def lead_dispatches(self) -> None:
+        """The draw card (一公开) arrived in the group after approval; the lead presses 一键分发."""
+        self.be(self.world.lead_admin)
+        self.open_group()
+        card = self.card("draw_card")
+        expect(card.locator(".pill")).to_have_text("待分发")
+        self.click_in_card(card, "dispatch")
+        self.toast_says("已分发")
+        expect(card.locator(".pill")).to_have_text("已分发")
+        self.shot("lead-dispatches", top=card)
+
+    def inspector_accepts(self, staff: str) -> None:
+        """The inspector finds the dispatch card in the 1:1 chat and accepts; the result card follows."""
+        self.be(staff)
+        self.open_bot_chat()
+        card = self.page.locator('#msgs .card[data-template="dispatch_card"]').first
+        expect(card.locator(".pill")).to_have_text("待确认")
+        self.click_in_card(card, "accept")
+        self.toast_says("已接受")
+        expect(card.locator(".pill")).to_have_text("已接受")
+        result = self.card("result_card")
+        expect(result.locator(".pill")).to_have_text("填写中")
+        self.shot(f"{staff}-accepts", top=result)
+
+    def inspector_submits_one_failed_item(self) -> None:
+        """On the result card: times, the person present, item 1 不合格 with the facts, code A; 提交."""
+        page = self.page
+        card = self.card("result_card")
+        card.locator('[name="started_at"]').fill("2026-12-01T08:10")
+        card.locator('[name="ended_at"]').fill("2026-12-01T08:50")
+        card.locator('[name="present_name"]').fill("王老板")
+        card.locator('[name="present_position"]').fill("店主")
+        card.locator('[name="item_1"]').select_option("fail")
+        card.locator('[name="item_1_note"]').fill("店外占用人行道摆放桌椅约6平方米")
+        card.locator('fieldset[name="codes"] input[value="A"]').check()
+        self.shot("inspector-fills-result", top=card.locator('[name="item_1"]'))
+        self.click_in_card(card, "submit")
+        self.toast_says("已提交第1版")
+        expect(card.locator(".pill")).to_have_text("已提交（第1版）")
+        expect(card.locator('button[data-action="edit"]')).to_be_visible()
+        page.wait_for_timeout(50)
+        self.shot("inspector-submits", top=card)
+
+    def order_to_correct_arrives(self) -> None:
+        """The worker renders the documents; the 责令限期改正通知书 arrives in the inspector's chat."""
+        order = self.page.locator("#msgs .msg", has_text="责令限期改正通知书").last
+        expect(order).to_be_visible(timeout=20_000)
+        expect(self.page.locator("#msgs .msg", has_text="现场检查记录").last).to_be_visible()
+        self.shot("order-to-correct-arrives", top=order)
