@@ -3,6 +3,7 @@ the directory. Stored on each ``document`` row, so a document renders years late
 
 from __future__ import annotations
 
+import weakref
 from datetime import date, datetime
 from typing import Any
 
@@ -46,6 +47,23 @@ def top_unit(ctx: Context, unit: Unit) -> Unit:
 
 
 def common(ctx: Context, loaded: Loaded, content: dict[str, Any]) -> dict[str, Any]:
+    """The fields every document of a version shares; read once per version (a submission
+    issues three or more documents)."""
+    key = (loaded.record.id, id(content))
+    cached = _COMMON.get(ctx)
+    if cached is not None and cached[0] == key:
+        return dict(cached[1])
+    fields = _common(ctx, loaded, content)
+    _COMMON[ctx] = (key, fields)
+    return dict(fields)
+
+
+_COMMON: weakref.WeakKeyDictionary[Context, tuple[tuple[int, int], dict[str, Any]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _common(ctx: Context, loaded: Loaded, content: dict[str, Any]) -> dict[str, Any]:
     task, obj = loaded.task, loaded.obj
     issuer = top_unit(ctx, task.lead_unit)
     inspectors = {

@@ -8,6 +8,7 @@ when its form was built (ODK instanceID), and its own signed link to the mobile 
 from __future__ import annotations
 
 import uuid
+import weakref
 from typing import Any
 
 from sqlalchemy import func, select
@@ -199,7 +200,8 @@ def card_params(
     new copy): its submission id and editing state are kept unless ``remint``/``editing`` say so."""
     record = loaded.record
     previous = previous or {}
-    version = current_version(ctx.session, record)
+    shared = _shared(ctx, loaded)
+    version = shared["version"]
     if record.state in ("draft", "returned"):
         shown = True
     elif record.state == "submitted":
@@ -218,12 +220,12 @@ def card_params(
     view = ResultCardView(
         title=f"现场检查结果 · {loaded.obj.name}",
         status=status(loaded),
-        fields=base_fields(ctx, loaded),
+        fields=shared["fields"],
         team=[(m.name, m.inspector.unit.name, m.inspector.cert_no or "") for m in loaded.team],
-        summary=summary(ctx, loaded, version),
+        summary=shared["summary"],
         note=note_text(loaded, extra_note),
         form_link=link,
-        changes=changes_text(ctx, loaded),
+        changes=shared["changes"],
         editing=shown,
         can_modify=record.state == "submitted" and not shown,
         submission_id=submission_id,
@@ -237,6 +239,30 @@ def card_params(
         code_options=[(code, f"{code} {label}") for code, label in RESULT_CODES.items()],
     )
     return result_card(view)
+
+
+def _shared(ctx: Context, loaded: Loaded) -> dict[str, Any]:
+    """What every copy of the card shows, built once per record state in an event (a refresh
+    builds one copy per member)."""
+    record = loaded.record
+    key = (record.id, record.draft_version, record.version, record.state, len(record.draft_log))
+    cached = _SHARED.get(ctx)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    version = current_version(ctx.session, record)
+    shared = {
+        "version": version,
+        "fields": base_fields(ctx, loaded),
+        "summary": summary(ctx, loaded, version),
+        "changes": changes_text(ctx, loaded),
+    }
+    _SHARED[ctx] = (key, shared)
+    return shared
+
+
+_SHARED: weakref.WeakKeyDictionary[Context, tuple[tuple[int, ...], dict[str, Any]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def cards_of(ctx: Context, record_id: int) -> list[CardInstance]:
