@@ -138,6 +138,26 @@ class Context:
             at=self.now,
         )
 
+    def audit_many(self, events: Sequence[tuple[str, str, Any, dict[str, Any]]]) -> None:
+        """Several audit events at once: (action, entity_type, entity_id, {before, after, detail})."""
+        self._audit_log.append_many(
+            self.session,
+            [
+                AuditEntry(
+                    action=action,
+                    entity_type=entity_type,
+                    entity_id=str(entity_id),
+                    actor=self.actor,
+                    actor_person_id=self.person.id if self.person else None,
+                    before=extra.get("before"),
+                    after=extra.get("after"),
+                    detail=extra.get("detail"),
+                )
+                for action, entity_type, entity_id, extra in events
+            ],
+            at=self.now,
+        )
+
     # -- outbox -----------------------------------------------------------------------------
     def _next_key(self, label: str) -> str:
         self._seq += 1
@@ -164,6 +184,22 @@ class Context:
             coalesce_key=coalesce_key,
             max_attempts=self.settings.outbox_max_attempts,
             not_before=not_before,
+        )
+
+    def send_texts(self, messages: Sequence[tuple[Users, str, str]]) -> None:
+        """Many 1:1 texts (users, text, key) with one multi-row insert; keys must be unique."""
+        pending = [
+            outbox.Pending(
+                "robot.oto",
+                f"{key}:{index}",
+                {"userIds": list(batch), "msgKey": "sampleText", "msgParam": {"content": text}},
+                ("api:robot",),
+            )
+            for to, text, key in messages
+            for index, batch in enumerate(_batches(to.staff_ids, OTO_BATCH))
+        ]
+        outbox.enqueue_many(
+            self.session, pending, now=self.now, max_attempts=self.settings.outbox_max_attempts
         )
 
     def send_text(self, to: Destination, text: str, *, key: str | None = None) -> None:

@@ -66,6 +66,9 @@ class Router:
     message_kinds: dict[str, MessageKind] = field(default_factory=dict)
     periodics: dict[str, Periodic] = field(default_factory=dict)
     due_handlers: dict[str, Callable[[TickContext, Any], None]] = field(default_factory=dict)
+    # Kinds handled many at a time (a list of due items per call): reminders that must keep up
+    # with thousands of rows per tick.
+    due_batch_handlers: dict[str, Callable[[TickContext, list[Any]], None]] = field(default_factory=dict)
     jobs: dict[str, Callable[[JobContext, dict[str, Any]], str | None]] = field(default_factory=dict)
     _words: dict[str, Command] = field(default_factory=dict)
 
@@ -140,9 +143,28 @@ class Router:
         self, kind: str
     ) -> Callable[[Callable[[TickContext, Any], None]], Callable[[TickContext, Any], None]]:
         def decorate(func: Callable[[TickContext, Any], None]) -> Callable[[TickContext, Any], None]:
-            if kind in self.due_handlers:
+            if kind in self.due_handlers or kind in self.due_batch_handlers:
                 raise ValueError(f"due kind {kind!r} registered twice")
             self.due_handlers[kind] = func
+            return func
+
+        return decorate
+
+    def on_due_batch(
+        self, kind: str
+    ) -> Callable[[Callable[[TickContext, list[Any]], None]], Callable[[TickContext, list[Any]], None]]:
+        """Like ``on_due``, but the handler gets every claimed item of ``kind`` in one call.
+
+        The ticker runs the batch in one savepoint; if it fails, each item is retried alone so
+        one bad row is postponed without holding back the others.
+        """
+
+        def decorate(
+            func: Callable[[TickContext, list[Any]], None],
+        ) -> Callable[[TickContext, list[Any]], None]:
+            if kind in self.due_handlers or kind in self.due_batch_handlers:
+                raise ValueError(f"due kind {kind!r} registered twice")
+            self.due_batch_handlers[kind] = func
             return func
 
         return decorate

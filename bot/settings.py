@@ -142,6 +142,26 @@ class Settings(BaseSettings):
     evidence_max_bytes: int = 20 * 1024 * 1024  # one chat file or form photo
     form_max_body_bytes: int = 1024 * 1024  # one form save/submit (signatures included)
 
+    # Follow-up after the inspection (⚠️ local policy unless a law is named; see docs/followup.md).
+    ticker_claim_limit: int = 200  # due items claimed per transaction by one ticker pass
+    reminder_hour: int = 9  # local hour at which working-day reminders fall due
+    rectify_remind_workdays: int = 3  # reminder to the team N working days before the deadline
+    reinspection_sla_workdays: int = 3  # re-check within N working days after the deadline (BR-24)
+    referral_response_workdays: int = 10  # answer expected from the department a matter was 抄告 to
+    report_response_workdays: int = 10  # feedback expected on a 上报
+    credit_decision_workdays: int = 20  # decision expected on a credit proposal
+    credit_listing_years: int = 3  # default length of a decided listing (domain.md §7)
+    transfer_decision_days: int = 3  # 国务院令310号: the head decides within 3 days
+    transfer_hours: int = 24  # transfer within 24 hours of approval
+    police_decision_days: int = 3  # the police decide whether to file within 3 days
+    reconsideration_days: int = 3  # reconsideration may be asked within 3 days of a refusal
+    handover_days: int = 3  # items and files handed over within 3 days of filing
+    publication_workdays: int = 20  # 企业信息公示暂行条例: within 20 working days (BR-19)
+    publication_remind_workdays: int = 5  # reminder when this many working days are left
+    publication_channel: str = "国家企业信用信息公示系统"  # default channel recorded when publishing
+    archive_retention: str = "permanent"  # "permanent" or e.g. "30y" (BR-32: on-site video is permanent)
+    archive_scan_minutes: float = 60.0  # how often the ticker looks for tasks ready to archive
+
     def card_template_id(self, key: str) -> str:
         """The platform template id for one of our card specs (defaults to ``<key>.schema``)."""
         return self.card_template_ids.get(key, f"chayici.{key}.schema")

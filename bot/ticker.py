@@ -42,13 +42,24 @@ class Ticker:
             event_key=event_key,
         )
 
-    def scan_due(self, *, limit: int = 200) -> int:
-        """Handle due items, each in a savepoint; a failing one is postponed, not lost."""
+    def scan_due(self, *, limit: int | None = None) -> int:
+        """Handle due items, each in a savepoint; a failing one is postponed, not lost.
+
+        Kinds registered with ``router.on_due_batch`` are handled a whole group at a time (one
+        savepoint per group); if the group fails, its items are retried one by one.
+        """
+        limit = limit or self.services.settings.ticker_claim_limit
         handled = 0
+        router = self.services.router
         with self.services.db.write() as session:
             now = self.services.clock.now()
-            for item in due_items.claim_due(session, now=now, limit=limit):
-                handler = self.services.router.due_handlers.get(item.kind)
+            claimed = due_items.claim_due(session, now=now, limit=limit)
+            batches: dict[str, list[Any]] = {}
+            for item in claimed:
+                if item.kind in router.due_batch_handlers:
+                    batches.setdefault(item.kind, []).append(item)
+                    continue
+                handler = router.due_handlers.get(item.kind)
                 if handler is None:
                     due_items.postpone(
                         item,
@@ -58,20 +69,40 @@ class Ticker:
                     )
                     log.error("due item %s has unknown kind %s", item.id, item.kind)
                     continue
+                if self._run_one(session, now, item, lambda ctx, one, h=handler: h(ctx, one)):
+                    handled += 1
+            for kind, items in batches.items():
+                batch_handler = router.due_batch_handlers[kind]
                 savepoint = session.begin_nested()
                 try:
-                    handler(self._context(session, f"due:{item.id}"), item)
-                except Exception as exc:
+                    batch_handler(self._context(session, f"due:{kind}:{items[0].id}"), items)
+                except Exception:
                     savepoint.rollback()
-                    due_items.postpone(item, now=now, error=f"{type(exc).__name__}: {exc}")
-                    log.exception("due item %s (%s) failed; postponed", item.id, item.kind)
-                    metrics.TICKS.labels("due", "error").inc()
+                    log.exception("due batch %s (%d items) failed; retrying one by one", kind, len(items))
+                    for item in items:
+                        if self._run_one(session, now, item, lambda ctx, one, h=batch_handler: h(ctx, [one])):
+                            handled += 1
                     continue
                 savepoint.commit()
-                due_items.mark_done(item, now=now)
-                handled += 1
+                for item in items:
+                    due_items.mark_done(item, now=now)
+                handled += len(items)
         metrics.TICKS.labels("due", "ok").inc()
         return handled
+
+    def _run_one(self, session: Any, now: Any, item: Any, call: Any) -> bool:
+        savepoint = session.begin_nested()
+        try:
+            call(self._context(session, f"due:{item.id}"), item)
+        except Exception as exc:
+            savepoint.rollback()
+            due_items.postpone(item, now=now, error=f"{type(exc).__name__}: {exc}")
+            log.exception("due item %s (%s) failed; postponed", item.id, item.kind)
+            metrics.TICKS.labels("due", "error").inc()
+            return False
+        savepoint.commit()
+        due_items.mark_done(item, now=now)
+        return True
 
     def run_periodic(self, name: str) -> None:
         periodic = self.services.router.periodics[name]
@@ -104,7 +135,8 @@ class Ticker:
 
     def tick(self) -> None:
         """One full pass (used by the scheduler and by tests that move the clock)."""
-        while self.scan_due() >= 200:
+        limit = self.services.settings.ticker_claim_limit
+        while self.scan_due(limit=limit) >= limit:
             pass
         for name in self.services.router.periodics:
             self.run_periodic(name)
@@ -127,8 +159,9 @@ class Ticker:
         log.info("ticker started with %d periodic scan(s)", len(self.services.router.periodics))
 
     def _safe_scan(self) -> None:
+        limit = self.services.settings.ticker_claim_limit
         try:
-            while self.scan_due() >= 200:
+            while self.scan_due(limit=limit) >= limit:
                 pass
         except Exception:
             log.exception("due scan failed")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from storage.base import canonical_json
@@ -89,6 +89,59 @@ class AuditLog:
         head.last_hash = digest
         head.count = head.count + 1
         return row
+
+    def append_many(self, session: Session, entries: list[AuditEntry], *, at: datetime) -> int:
+        """Append several events in order with one multi-row insert (a tick that moves thousands
+        of rows audits each of them; one ORM flush per event would cost more than the work).
+
+        The chain is the same as appending one at a time. Returns the number appended."""
+        if not entries:
+            return 0
+        at = at.astimezone(UTC)
+        head = session.execute(
+            select(AuditHead).where(AuditHead.id == 1).with_for_update()
+        ).scalar_one_or_none()
+        if head is None:
+            head = AuditHead(id=1, last_id=0, last_hash=GENESIS, count=0)
+            session.add(head)
+            session.flush()
+        prev = head.last_hash
+        rows: list[dict[str, Any]] = []
+        stamp = at.isoformat()
+        for entry in entries:
+            body = canonical_json(
+                {
+                    "at": stamp,
+                    "actor": entry.actor,
+                    "actor_person_id": entry.actor_person_id,
+                    "action": entry.action,
+                    "entity_type": entry.entity_type,
+                    "entity_id": str(entry.entity_id),
+                    "before": entry.before,
+                    "after": entry.after,
+                    "detail": entry.detail,
+                }
+            )
+            digest = _digest(self._key, prev, body)
+            rows.append(
+                {
+                    "at": at,
+                    "actor": entry.actor,
+                    "actor_person_id": entry.actor_person_id,
+                    "action": entry.action,
+                    "entity_type": entry.entity_type,
+                    "entity_id": str(entry.entity_id),
+                    "body": body,
+                    "prev_hash": prev,
+                    "hash": digest,
+                }
+            )
+            prev = digest
+        session.execute(insert(AuditEvent.__table__), rows)
+        head.last_id = session.execute(select(AuditEvent.id).where(AuditEvent.hash == prev)).scalar_one()
+        head.last_hash = prev
+        head.count = head.count + len(rows)
+        return len(rows)
 
     def verify(self, session: Session, *, batch: int = 5000) -> VerifyResult:
         """Walk the chain in order; report the first row that does not fit."""
