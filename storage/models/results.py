@@ -51,17 +51,18 @@ NOTICES = {
     "remedies": "已告知当事人依法享有陈述、申辩以及申请行政复议、提起行政诉讼的权利",
 }
 # Rectification states (domain.md §11.3). This capability creates "ordered" and "cancelled"
-# (the order was withdrawn by an edit); the follow-up capability moves it on from "ordered".
+# (the order was withdrawn by an edit); the follow-up capability moves it on from "ordered"
+# (handlers/followup/states.py is the state machine).
 RECTIFICATION_STATES = (
     "ordered",
-    "awaiting_deadline",
+    "served",
     "due_soon",
     "awaiting_reinspection",
     "reinspected",
     "overdue",
-    "closed_rectified",
+    "not_corrected",
     "escalated",
-    "closed_escalated",
+    "closed",
     "cancelled",
 )
 
@@ -205,7 +206,10 @@ class Rectification(Base):
     """
 
     __tablename__ = "rectification"
-    __table_args__ = (Index("ix_rectification_state_deadline", "state", "deadline"),)
+    __table_args__ = (
+        Index("ix_rectification_state_deadline", "state", "deadline"),
+        Index("ix_rectification_unit_state", "unit_id", "state"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     finding_id: Mapped[int] = mapped_column(ForeignKey("finding.id"), unique=True)
@@ -224,6 +228,13 @@ class Rectification(Base):
     service_method: Mapped[str | None] = mapped_column(String(20))
     reminders_sent: Mapped[list[str]] = mapped_column(JsonText, default=list)
     reinspection_record_id: Mapped[int | None] = mapped_column(ForeignKey("inspection_record.id"))
-    outcome: Mapped[str | None] = mapped_column(String(20))  # rectified | not_rectified
+    outcome: Mapped[str | None] = mapped_column(String(20))  # corrected | not_corrected
+    # Added by the follow-up capability (migration 0007, handlers/followup/states.py):
+    unit_id: Mapped[int | None] = mapped_column(Integer)  # responsible unit (owner of the item)
+    served_by: Mapped[str | None] = mapped_column(String(80))  # who recorded the service
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    closed_how: Mapped[str | None] = mapped_column(String(12))  # corrected | on_spot | escalated
+    next_step: Mapped[str | None] = mapped_column(String(12))  # case | referral | transfer | credit
+    next_step_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
