@@ -18,6 +18,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.context import Context
+from handlers.calendar.store import calendar_for
 from handlers.draw import algorithm
 from handlers.draw.canonical import Packing
 from handlers.draw.pool import (
@@ -116,7 +117,9 @@ def prepare(
             f"{task.number}：没有符合条件的检查对象（场景的对象类型、行业和任务区域内没有在营对象），本次未抽取。"
         )
     units = participants(task)
-    days = days or planned_days(task.window_start, task.window_end)
+    days = days or planned_days(
+        task.window_start, task.window_end, calendar_for(session, task.window_start, task.window_end)
+    )
     params = _params(ctx, task, units, days)
     params.update(count=count or object_count(task, pool.size), first_slot=first_slot)
     snapshot: dict[str, Any] = {
