@@ -21,7 +21,7 @@ from bot.dingtalk.errors import FatalError
 from bot.payloads import AudioContent, FileContent, PictureContent, RichTextContent, VideoContent
 from bot.router import Router
 from cards.results import pick_card
-from handlers.results import publish, records
+from handlers.results import hooks, publish, records
 from handlers.results.blobs import open_store
 from handlers.results.records import EDITABLE
 from handlers.results.views import KIND_LABELS
@@ -83,6 +83,8 @@ def on_media(ctx: CommandContext) -> None:
         ctx.reply("没有识别到可以保存的文件。")
         return
     person = ctx.person
+    if any(route(ctx, media) for route in hooks.media_routes):
+        return
     records_open = open_records(ctx, person.id)
     if not records_open:
         ctx.reply(

@@ -9,6 +9,8 @@ publication, dispositions), so this package needs no knowledge of them.
   ``cancelled``, its document voided); cancel what was scheduled for it.
 - ``on_record_submitted(ctx, record, version)``: a version was stored (first or edit).
 - ``on_record_reviewed(ctx, record)``: the lead approved the record (publication starts here).
+- ``media_routes(ctx, media) -> bool``: chat files offered to later capabilities first (a
+  transfer's attachments, a re-check's photos); True = taken, results does nothing more.
 """
 
 from __future__ import annotations
@@ -23,3 +25,4 @@ on_order_issued: list[Callable[[Any, Rectification, Finding, Document], None]] =
 on_order_withdrawn: list[Callable[[Any, Rectification], None]] = []
 on_record_submitted: list[Callable[[Any, InspectionRecord, RecordVersion], None]] = []
 on_record_reviewed: list[Callable[[Any, InspectionRecord], None]] = []
+media_routes: list[Callable[[Any, list[tuple[str, str, str | None]]], bool]] = []

@@ -1,0 +1,157 @@
+"""The ticker's side of a rectification: due soon, deadline (the 复查 card), re-check overdue.
+
+Each kind is a batch handler (``router.on_due_batch``): a tick with ten thousand reminders due
+locks the rows, moves their state, audits and queues the messages with a handful of statements
+per batch instead of a dozen per row. Every message has a fixed outbox key derived from the
+rectification and the reminder, so two tickers (or a retried batch) cannot send it twice, and a
+due item whose rectification has moved on (closed, withdrawn) sends nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select, update
+
+from bot.context import TickContext, Users
+from handlers.calendar.store import local_day
+from handlers.followup import people, service, views
+from handlers.followup.states import STATE_LABELS
+from storage.models import Document, Finding, InspectionObject, Rectification
+
+CHUNK = 900  # bound parameters per IN list (SQLite's old default limit is 999)
+
+
+def _ids(items: Sequence[Any]) -> list[int]:
+    return sorted({int(str(item.ref).split(":")[1]) for item in items})
+
+
+def _chunks(ids: list[int]) -> list[list[int]]:
+    return [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
+
+
+def due_soon(ctx: TickContext, items: Sequence[Any]) -> None:
+    """N working days before the deadline: the state moves to due_soon and the team is told."""
+    rows: list[Any] = []
+    for chunk in _chunks(_ids(items)):
+        rows += ctx.session.execute(
+            select(
+                Rectification.id,
+                Rectification.state,
+                Rectification.unit_id,
+                Rectification.task_id,
+                Rectification.record_id,
+                Rectification.deadline_day,
+                Finding.item_name,
+                InspectionObject.name,
+                Document.number,
+            )
+            .join(Finding, Finding.id == Rectification.finding_id)
+            .join(InspectionObject, InspectionObject.id == Rectification.object_id)
+            .join(Document, Document.id == Rectification.order_doc_id)
+            .where(Rectification.id.in_(chunk))
+            .order_by(Rectification.id)
+            .with_for_update(of=Rectification)
+        ).all()
+    moving = [r for r in rows if r.state in ("ordered", "served")]
+    if not moving:
+        return
+    for chunk in _chunks([r.id for r in moving]):
+        ctx.session.execute(
+            update(Rectification)
+            .where(Rectification.id.in_(chunk))
+            .values(state="due_soon", updated_at=ctx.now)
+            .execution_options(synchronize_session=False)
+        )
+    ctx.audit_many(
+        [
+            (
+                "rectification.due_soon",
+                "rectification",
+                r.id,
+                {
+                    "before": {"state": r.state},
+                    "after": {"state": "due_soon"},
+                    "detail": {
+                        "unit_id": r.unit_id,
+                        "task_id": r.task_id,
+                        "deadline": r.deadline_day.isoformat(),
+                    },
+                },
+            )
+            for r in moving
+        ]
+    )
+    staff = people.team_staff(ctx.session, [r.record_id for r in moving], ctx.settings.corp_id)
+    days = ctx.settings.rectify_remind_workdays
+    ctx.send_texts(
+        [
+            (
+                Users(tuple(staff[r.record_id])),
+                f"【整改即将到期】「{r.name}」{r.item_name}的整改期限为 {r.deadline_day.isoformat()}"
+                f"（还有{days}个工作日），通知书 {r.number}。期限届满后我会把复查卡片发给检查组，请及时复查。",
+                f"rect:{r.id}:due_soon",
+            )
+            for r in moving
+            if staff.get(r.record_id)
+        ]
+    )
+
+
+def deadline(ctx: TickContext, items: Sequence[Any]) -> None:
+    """The deadline has passed: awaiting re-inspection, and the 复查 card goes to the team."""
+    for rect_id in _ids(items):
+        rect = service.lock(ctx, rect_id)
+        if rect.state not in ("ordered", "served", "due_soon"):
+            continue
+        service.move(ctx, rect, "deadline", deadline=rect.deadline_day.isoformat())
+        day = local_day(ctx.now, ctx.settings.timezone)
+        recheck = service.reinspection_of(ctx, rect.id) or service.open_reinspection(ctx, rect, day)
+        f = service.facts(ctx, rect)
+        note = "整改期限已到，请复查。"
+        views.refresh(ctx, rect)
+        views.send_recheck_cards(ctx, rect, note)
+        staff = [m["staff_id"] for m in recheck.team if m.get("staff_id")]
+        if staff:
+            ctx.send_text(
+                Users(tuple(staff)),
+                f"【复查通知】{f.label}的整改期限（{rect.deadline_day.isoformat()}）已届满，通知书 {f.order.number}。"
+                f"请在{ctx.settings.reinspection_sla_workdays}个工作日内由不少于2名执法人员复查，"
+                "并在复查卡片上提交结果；复查时拍的照片请直接发到与我的单聊。",
+                key=f"rect:{rect.id}:deadline",
+            )
+
+
+def overdue(ctx: TickContext, items: Sequence[Any]) -> None:
+    """The re-check SLA passed without a re-check: our side is late. Team and unit head told."""
+    payloads = {int(str(i.ref).split(":")[1]): i.payload or {} for i in items}
+    for rect_id in _ids(items):
+        rect = service.lock(ctx, rect_id)
+        if rect.state != "awaiting_reinspection":
+            continue
+        sla_day = payloads.get(rect_id, {}).get("sla_day", "")
+        service.move(ctx, rect, "sla_passed", sla_day=sla_day)
+        f = service.facts(ctx, rect)
+        recheck = service.reinspection_of(ctx, rect.id)
+        team = [m["staff_id"] for m in (recheck.team if recheck else []) if m.get("staff_id")]
+        if team:
+            ctx.send_text(
+                Users(tuple(team)),
+                f"【复查逾期】{f.label}应于 {sla_day} 前复查，至今未提交复查结果（通知书 {f.order.number}）。"
+                "请尽快复查并在卡片上提交结果。",
+                key=f"rect:{rect.id}:overdue:team",
+            )
+        heads = people.heads_staff(ctx, rect.unit_id or 0)
+        if heads:
+            names = "、".join(m["name"] for m in (recheck.team if recheck else []))
+            ctx.send_text(
+                Users(tuple(heads)),
+                f"【复查逾期】{service.unit_name(ctx, rect.unit_id)}：{f.label}的整改期限 {rect.deadline_day.isoformat()} "
+                f"已过，复查时限 {sla_day} 已过仍未复查（复查组：{names or '—'}；通知书 {f.order.number}）。请督促办理。",
+                key=f"rect:{rect.id}:overdue:head",
+            )
+        views.refresh(ctx, rect, note=f"复查已超过时限（{STATE_LABELS['overdue']}），请尽快复查。")
+
+
+__all__ = ["deadline", "due_soon", "overdue"]
