@@ -42,6 +42,7 @@ from storage.models.followup import (
     Report,
     Transfer,
 )
+from storage.models.oversight import BULLETIN_KINDS, Bulletin, OversightCursor, OversightFact
 from storage.models.platform import (
     ROLE_AUDITOR,
     ROLE_INSPECTOR,
@@ -77,6 +78,7 @@ from storage.models.results import (
 from storage.models.tasks import NumberCounter, Task, TaskAnswer, TaskUnit, TaskVersion
 
 __all__ = [
+    "BULLETIN_KINDS",
     "CALENDAR_KINDS",
     "CREDIT_LISTS",
     "DECLINE_REASONS",
@@ -104,6 +106,7 @@ __all__ = [
     "AuditEvent",
     "AuditHead",
     "BehaviourCode",
+    "Bulletin",
     "CalendarDay",
     "CardInstance",
     "ChatIdentity",
@@ -124,6 +127,8 @@ __all__ = [
     "MediaFocus",
     "NumberCounter",
     "OutboxMessage",
+    "OversightCursor",
+    "OversightFact",
     "Person",
     "PersonRole",
     "PowerItem",
