@@ -69,9 +69,9 @@ def import_calendar(services, tmp_path: Path, text: str = TEST_CALENDAR) -> None
     assert code == 0, report
 
 
-def build_flow(services, clock, client, world, *, review: bool = True, **values) -> Flow:
+def build_flow(services, clock, client, world, *, review: bool = True, count: int = 4, **values) -> Flow:
     with services.db.write() as session:
-        task = make_task(session, world, clock.now())
+        task = make_task(session, world, clock.now(), count=count)
         service.draw_task(ctx(services, session), task, seed="seed-1")
         dispatch.dispatch_task(ctx(services, session, world.lead_admin_person), task)
         task_id = task.id
