@@ -31,7 +31,9 @@ from tests.results.conftest import answers
 _events = itertools.count(1)
 # A made-up December for the tests: two holidays (Mon 14th, Tue 15th) and a make-up Saturday
 # (12th), so "3 working days before Fri 18th" is Sat 12th, not Tue 15th.
-TEST_CALENDAR = "日期,类型,说明\n2026-12-12,调休上班,测试调休\n2026-12-14,放假,测试假日\n2026-12-15,放假,测试假日\n"
+TEST_CALENDAR = (
+    "日期,类型,说明\n2026-12-12,调休上班,测试调休\n2026-12-14,放假,测试假日\n2026-12-15,放假,测试假日\n"
+)
 
 
 @dataclass
@@ -104,7 +106,9 @@ def build_flow(services, clock, client, world, *, review: bool = True, count: in
             results.review(c, loaded, approve=True, reason="", seen=str(loaded.record.version))
     with services.db.read() as session:
         rect = session.execute(select(Rectification).where(Rectification.record_id == record.id)).scalar_one()
-    return Flow(task_id, record.id, rect.id, people, inspectors, staff, world.lead_admin_person, world.approver_person)
+    return Flow(
+        task_id, record.id, rect.id, people, inspectors, staff, world.lead_admin_person, world.approver_person
+    )
 
 
 @pytest.fixture

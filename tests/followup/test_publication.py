@@ -35,7 +35,10 @@ def test_the_exported_result_set_contains_no_personal_data(services, clock, flow
         rows = result_set(session, include_pending=True, tz=services.settings.timezone)
     csv_path, json_path = write(rows, tmp_path / "out")
     text = csv_path.read_text(encoding="utf-8-sig") + json_path.read_text(encoding="utf-8")
-    assert object_name in text and "A" in json.loads(json_path.read_text(encoding="utf-8"))["results"][0]["result_code"]
+    assert (
+        object_name in text
+        and "A" in json.loads(json_path.read_text(encoding="utf-8"))["results"][0]["result_code"]
+    )
     for private in ["张法人", "李联系", "13912345678", "莲都区", *people, *inspectors]:
         assert private not in text, private
     assert set(rows[0]) == {
@@ -48,7 +51,9 @@ def test_the_public_page_lists_only_published_results_and_the_code_page_shows_th
 ):
     with services.db.read() as session:
         name = session.get(InspectionObject, session.get(Publication, 1).object_id).name
-        code = session.execute(select(BehaviourCode.code).where(BehaviourCode.object_id == session.get(Publication, 1).object_id)).scalar_one()
+        code = session.execute(
+            select(BehaviourCode.code).where(BehaviourCode.object_id == session.get(Publication, 1).object_id)
+        ).scalar_one()
     before = client.get("/public/results", query_string={"q": name})
     assert before.status_code == 200 and "没有找到" in before.get_data(as_text=True)
     assert "检查结果尚未公示" in client.get(f"/code/{code}").get_data(as_text=True)

@@ -80,7 +80,12 @@ def test_an_on_the_spot_note_closes_a_rectification_without_a_recheck(services, 
         assert session.get(Rectification, flow.rect).closed_how == "on_spot"
     assert _events(services, "rectification", flow.rect)[-1] == (
         "rectification.closed",
-        {"how": "on_spot", "note": "当事人当场搬走纸箱，恢复通行", "task_id": flow.task, "unit_id": _unit(services, flow)},
+        {
+            "how": "on_spot",
+            "note": "当事人当场搬走纸箱，恢复通行",
+            "task_id": flow.task,
+            "unit_id": _unit(services, flow),
+        },
     )
 
 
@@ -91,7 +96,11 @@ def _unit(services, flow) -> int:
 
 def test_not_corrected_without_a_next_step_and_reason_is_refused(services, clock, flow):
     clock.set(datetime(2026, 12, 21, 2, tzinfo=UTC))
-    for missing in ({"next_step": ""}, {"next_step": "case", "reason": ""}, {"next_step": "referral", "reason": "超出职权"}):
+    for missing in (
+        {"next_step": ""},
+        {"next_step": "case", "reason": ""},
+        {"next_step": "referral", "reason": "超出职权"},
+    ):
         with pytest.raises(UserError) as refused:
             _recheck(services, flow, outcome="not_corrected", **{"reason": "逾期未改", **missing})
         assert refused.value.fields
@@ -112,7 +121,11 @@ def test_not_corrected_without_a_next_step_and_reason_is_refused(services, clock
         referral = session.execute(select(Referral)).scalar_one()
     assert rect.state == "escalated" and rect.next_step == "referral"
     actions = [a for a, _ in _events(services, "rectification", flow.rect)]
-    assert actions[-3:] == ["rectification.reinspected", "rectification.not_corrected", "rectification.escalated"]
+    assert actions[-3:] == [
+        "rectification.reinspected",
+        "rectification.not_corrected",
+        "rectification.escalated",
+    ]
     assert _events(services, "rectification", flow.rect)[-1][1]["next_step"] == "referral"
     with services.db.write() as session:
         c = ctx(services, session, flow.lead_admin)
@@ -134,7 +147,12 @@ def test_a_transfer_cannot_be_marked_transferred_without_the_required_attachment
         from storage.models import Finding
 
         transfer = dispositions.create_transfer(
-            c, rect, session.get(Finding, rect.finding_id), str(police.id), "涉嫌生产销售伪劣产品", offence="生产、销售伪劣产品罪"
+            c,
+            rect,
+            session.get(Finding, rect.finding_id),
+            str(police.id),
+            "涉嫌生产销售伪劣产品",
+            offence="生产、销售伪劣产品罪",
         )
         transfer_id = transfer.id
         assert len(transfer.team) >= 2
@@ -195,7 +213,12 @@ def test_a_decided_credit_listing_sets_the_key_supervision_flag_with_history(ser
     with services.db.write() as session:
         c = ctx(services, session, flow.lead_admin)
         dispositions.decide_credit(
-            c, dispositions.lock(c, "credit", proposal_id), True, "市信用办决定列入", date(2026, 12, 10), date(2029, 12, 9)
+            c,
+            dispositions.lock(c, "credit", proposal_id),
+            True,
+            "市信用办决定列入",
+            date(2026, 12, 10),
+            date(2029, 12, 9),
         )
     with services.db.read() as session:
         obj = session.get(InspectionObject, object_id)
@@ -205,7 +228,11 @@ def test_a_decided_credit_listing_sets_the_key_supervision_flag_with_history(ser
         assert session.get(CreditProposal, proposal_id).decision == "listed"
     assert now["key_supervision_from"] == "2026-12-10"
     assert before is None or before.get("key_supervision_from") in (None, "")
-    assert [a for a, _ in _events(services, "credit", proposal_id)] == ["credit.create", "credit.decide", "credit.close"]
+    assert [a for a, _ in _events(services, "credit", proposal_id)] == [
+        "credit.create",
+        "credit.decide",
+        "credit.close",
+    ]
 
 
 def test_service_is_recorded_with_method_time_and_who(services, clock, flow):
@@ -215,6 +242,17 @@ def test_service_is_recorded_with_method_time_and_who(services, clock, flow):
     assert "当场送达" in message
     with services.db.read() as session:
         rect = session.get(Rectification, flow.rect)
-        assert (rect.state, rect.service_method, rect.served_by) == ("served", "on_site", f"person:{flow.people[0]}")
-        assert session.execute(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "rectification.served")).scalar_one() == 1
+        assert (rect.state, rect.service_method, rect.served_by) == (
+            "served",
+            "on_site",
+            f"person:{flow.people[0]}",
+        )
+        assert (
+            session.execute(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "rectification.served")
+            ).scalar_one()
+            == 1
+        )
     assert _events(services, "rectification", flow.rect)[-1][1]["channel"] == "on_site"

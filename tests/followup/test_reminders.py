@@ -68,5 +68,7 @@ def test_every_reminder_is_sent_once_on_the_right_working_day_across_a_holiday_a
     # Publication: reviewed Thu 3 Dec; 20 working days later (the make-up Saturday counts, the two
     # holidays and 1 Jan 2027 do not) is Mon 4 Jan 2027; 5 working days before: Fri 25 Dec.
     assert _sent(services, "pub:") == {"pub:1:remind:0": "2026-12-25 09", "pub:1:overdue:0": "2027-01-05 09"}
-    created = {k: v for k, v in _sent(services, f"card:reinspect-{flow.rect}-").items() if k.endswith(":create")}
+    created = {
+        k: v for k, v in _sent(services, f"card:reinspect-{flow.rect}-").items() if k.endswith(":create")
+    }
     assert len(created) == 3 and set(created.values()) == {"2026-12-21 09"}  # the 复查 card, to the team
