@@ -84,8 +84,7 @@ class Ticker:
                             handled += 1
                     continue
                 savepoint.commit()
-                for item in items:
-                    due_items.mark_done(item, now=now)
+                due_items.mark_done_many(session, [item.id for item in items], now=now)
                 handled += len(items)
         metrics.TICKS.labels("due", "ok").inc()
         return handled

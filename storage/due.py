@@ -63,6 +63,18 @@ def mark_done(item: DueItem, *, now: datetime) -> None:
     item.last_error = None
 
 
+def mark_done_many(session: Session, ids: list[int], *, now: datetime) -> None:
+    """``mark_done`` for many claimed items with one statement per 900 ids (a batch of ten
+    thousand reminders would otherwise flush ten thousand UPDATEs)."""
+    for start in range(0, len(ids), 900):
+        session.execute(
+            update(DueItem)
+            .where(DueItem.id.in_(ids[start : start + 900]))
+            .values(state="done", done_at=now, last_error=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
 def postpone(item: DueItem, *, now: datetime, error: str, delay: timedelta = timedelta(minutes=5)) -> None:
     item.due_at = now + delay
     item.last_error = error[:2000]
