@@ -8,10 +8,31 @@ from __future__ import annotations
 from flask import Flask
 
 from bot.router import Router
-from handlers import archive, calendar, directory, documents, draw, followup, publication, results, tasks
+from handlers import (
+    archive,
+    calendar,
+    directory,
+    documents,
+    draw,
+    followup,
+    publication,
+    results,
+    tasks,
+)
 from handlers import help as help_commands
 
-CAPABILITIES = (help_commands, directory, tasks, documents, draw, results, calendar, followup, publication, archive)
+CAPABILITIES = (
+    help_commands,
+    directory,
+    tasks,
+    documents,
+    draw,
+    results,
+    calendar,
+    followup,
+    publication,
+    archive,
+)
 
 
 def register(router: Router) -> Router:
