@@ -162,6 +162,12 @@ class Settings(BaseSettings):
     archive_retention: str = "permanent"  # "permanent" or e.g. "30y" (BR-32: on-site video is permanent)
     archive_scan_minutes: float = 60.0  # how often the ticker looks for tasks ready to archive
 
+    # Oversight (通报晾晒, docs/oversight.md). Schedule entries: weekly:<mon..sun>:<HH:MM> and
+    # monthly:<1..31|last>:<HH:MM>, comma-separated, local time; empty = no scheduled bulletins.
+    bulletin_schedule: str = "weekly:mon:09:00,monthly:last:17:00"
+    bulletin_list_limit: int = 10  # overdue items named per list in a chat message (the page lists all)
+    dashboard_link_hours: float = 12.0  # lifetime of a /dashboard login link (看板)
+
     def card_template_id(self, key: str) -> str:
         """The platform template id for one of our card specs (defaults to ``<key>.schema``)."""
         return self.card_template_ids.get(key, f"chayici.{key}.schema")

@@ -15,6 +15,7 @@ from handlers import (
     documents,
     draw,
     followup,
+    oversight,
     publication,
     results,
     tasks,
@@ -32,6 +33,7 @@ CAPABILITIES = (
     followup,
     publication,
     archive,
+    oversight,
 )
 
 

@@ -1,0 +1,2 @@
+"""What people see of the oversight capability: the bulletin chart (PNG), the progress page's
+inline SVG charts and HTML, all pure (figures in, bytes or text out)."""
