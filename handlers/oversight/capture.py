@@ -171,7 +171,7 @@ def write_facts(session: Session, events: list[Event], *, tz: str) -> int:
     lookup.prefetch(events)
     facts: list[Fact] = [fact for event in events for fact in derive(event, lookup, tz)]
     if facts:
-        session.execute(insert(OversightFact), [fact.row() for fact in facts])
+        session.execute(insert(OversightFact.__table__), [fact.row() for fact in facts])
     return len(facts)
 
 

@@ -18,17 +18,17 @@ from handlers.oversight.facts import NOTICE_DUE
 from handlers.oversight.periods import Period
 from storage.models.oversight import OversightFact as F
 
-COUNTED = (
+PLAIN = (
     "task.create",
     "task.dispatch",
     "task.review",
     "dispatch.accept",
     "record.submit",
-    "rectification.overdue",
-    "rectification.not_corrected",
-    "rectification.closed",
     "publication.published",
 )
+# A rectification may meet these more than once (re-checks): counted once per rectification.
+DISTINCT = ("rectification.overdue", "rectification.not_corrected", "rectification.closed")
+COUNTED = PLAIN + DISTINCT
 OVERDUE_ENDS = ("rectification.reinspected", "rectification.closed", "rectification.cancel")
 TIMELINE = (
     "task.create",
@@ -59,27 +59,34 @@ class Group:
 
 
 def counted(session: Session, period: Period) -> list[Group]:
-    """Facts of the counted kinds in the period, grouped by kind, unit and tag."""
+    """Facts of the counted kinds in the period, grouped by kind, unit and tag (two queries: a
+    distinct count only where a subject can repeat)."""
+    in_period = (F.at >= period.start, F.at < period.end)
     flagged = func.sum(case((F.flag.is_(True), 1), else_=0))
-    valued = func.count(F.value)
-    rows = session.execute(
+    plain = session.execute(
         select(
             F.kind,
             F.unit_id,
             F.tag,
             func.count(),
-            func.count(F.subject.distinct()),
             flagged,
             func.coalesce(func.sum(F.value), 0.0),
-            valued,
+            func.count(F.value),
         )
-        .where(F.kind.in_(COUNTED), F.at >= period.start, F.at < period.end)
+        .where(F.kind.in_(PLAIN), *in_period)
         .group_by(F.kind, F.unit_id, F.tag)
     )
-    return [
-        Group(r[0], r[1], r[2], int(r[3]), int(r[4]), int(r[5] or 0), float(r[6] or 0), int(r[7]))
-        for r in rows
+    groups = [
+        Group(r[0], r[1], r[2], int(r[3]), int(r[3]), int(r[4] or 0), float(r[5] or 0), int(r[6]))
+        for r in plain
     ]
+    distinct = session.execute(
+        select(F.kind, F.unit_id, F.tag, func.count(F.subject.distinct()))
+        .where(F.kind.in_(DISTINCT), *in_period)
+        .group_by(F.kind, F.unit_id, F.tag)
+    )
+    groups += [Group(r[0], r[1], r[2], int(r[3]), int(r[3]), 0, 0.0, 0) for r in distinct]
+    return groups
 
 
 def notices(session: Session, period: Period) -> dict[tuple[Unit, str], tuple[int, int]]:
