@@ -169,7 +169,7 @@ def _overdue(view: dict[str, Any]) -> str:
     for pub in view["overdue_publications"]:
         items.append(
             f"<li>结果公示（{escape(pub['unit'])}）：{pub['count']} 条超过 20 个工作日未公示，"
-            f"最早应于 {_md(pub['oldest_due'])} 前公示</li>"
+            f"最早应于{_md(pub['oldest_due'])}前公示</li>"
         )
     return f"<ul>{''.join(items)}</ul>" if items else "<p>无逾期事项。</p>"
 

@@ -97,8 +97,8 @@ def chart_for(ctx: Context, title: str, data: dict[str, Any], highlight: int | N
         )
         for unit in data["units"]
     ]
-    return bar_chart(title, as_of_text(datetime.fromisoformat(data["as_of"]), ctx.settings.timezone), bars,
-                     font=ctx.settings.cjk_font_path)  # fmt: skip
+    subtitle = as_of_text(datetime.fromisoformat(data["as_of"]), ctx.settings.timezone)
+    return bar_chart(title, subtitle, bars, font=ctx.settings.cjk_font_path)
 
 
 def build_bureau(ctx: Context, period: Period, *, title: str, subtitle: str, late_note: str = "") -> Built:

@@ -29,7 +29,14 @@ def hours(value: float | None) -> str:
 
 
 def _accept(value: float | None) -> str:
-    return "暂无派单接受记录" if value is None else f"派单平均 {value:.1f} 小时内接受"
+    return "暂无派单接受记录" if value is None else f"派单平均接受用时 {value:.1f} 小时"
+
+
+def _finished(counts: dict[str, Any]) -> str:
+    """Finished tasks taken part in; for a unit that also joined others' tasks, its own share."""
+    if counts["tasks_finished_joined"]:
+        return f"{counts['tasks_taken_part']} 项（其中牵头 {counts['tasks_finished']} 项）"
+    return f"{counts['tasks_finished']} 项"
 
 
 def md(date_text: str | None) -> str:
@@ -41,10 +48,11 @@ def md(date_text: str | None) -> str:
 
 
 def unit_line(unit: dict[str, Any]) -> str:
+    """第N名 as text, not a numbered list: markdown would renumber tied ranks (1, 1, 3)."""
     ytd, standing = unit["ytd"], unit["standing"]
-    led = f"（牵头 {ytd['tasks_finished']}）" if ytd["tasks_finished_joined"] else ""
+    led = f"（其中牵头 {ytd['tasks_finished']} 项）" if ytd["tasks_finished_joined"] else ""
     return (
-        f"{unit['rank']}. **{unit['name']}**　完成 {ytd['tasks_taken_part']} 项{led}｜联合 {pct(ytd['joint_rate'])}"
+        f"- 第{unit['rank']}名 **{unit['name']}**　完成 {ytd['tasks_taken_part']} 项{led}｜联合 {pct(ytd['joint_rate'])}"
         f"｜按期提交 {pct(ytd['on_time_rate'])}｜逾期 {standing['overdue_items']}"
     )
 
@@ -53,9 +61,9 @@ def summary_lines(scope: dict[str, Any], *, label: str) -> list[str]:
     p, y = scope["period"], scope["ytd"]
     return [
         f"- {label}：发起任务 {p['tasks_started']} 项，分发 {p['tasks_dispatched']} 项"
-        f"（联合检查 {p['tasks_joint']} 项），完成 {p['tasks_finished']} 项；"
+        f"（联合检查 {p['tasks_joint']} 项），完成 {_finished(p)}；"
         f"提交检查记录 {p['records_submitted']} 份，按期 {p['records_on_time']} 份（{pct(p['on_time_rate'])}）",
-        f"- 本年累计：完成任务 {y['tasks_finished']} 项，联合检查率 {pct(y['joint_rate'])}，"
+        f"- 本年累计：完成任务 {_finished(y)}，联合检查率 {pct(y['joint_rate'])}，"
         f"{_accept(y['accept_hours_avg'])}，事先通报率 {pct(y['prenotice_rate'])}",
         f"- 整改（{label}）：到期 {p['rect_due']} 件，复查逾期（我方）{p['rect_overdue']} 件，"
         f"当事人未整改 {p['rect_not_corrected']} 件，办结 {p['rect_closed']} 件；"
@@ -89,7 +97,7 @@ def overdue_section(figures: dict[str, Any], *, limit: int, unit_id: int | None 
     for pub in [p for p in figures["overdue_publications"] if mine(p)][:limit]:
         lines.append(
             f"- 结果公示（{pub['unit']}）：{pub['count']} 条超过 20 个工作日未公示，"
-            f"最早应于 {md(pub['oldest_due'])} 前公示"
+            f"最早应于{md(pub['oldest_due'])}前公示"
         )
     return lines or ["- 无逾期事项。"]
 
@@ -124,7 +132,7 @@ def bulletin(
     title: str, subtitle: str, figures: dict[str, Any], changes: list[str], *, limit: int, late_note: str = ""
 ) -> str:
     """The bureau bulletin posted to the leadership group."""
-    lines = [f"#### {title}", "", subtitle + "，数据由系统根据办理过程自动记录统计。"]
+    lines = [f"#### {title}", "", subtitle + "。本通报数据均由系统根据办理过程记录自动统计。"]
     if late_note:
         lines += ["", late_note]
     lines += ["", "**一、总体情况**", *summary_lines(figures["bureau"], label="本期"), ""]

@@ -88,9 +88,9 @@ def test_the_bulletin_ranks_units_and_names_overdue_themes_and_rectifications(
         text = row.text
     assert "「综合查一次」工作进度通报（2026年第49周）" in text
     assert (
-        text.index("1. **市容环境卫生监管处**")
-        < text.index("2. **市政公用监管处**")
-        < text.index("3. **城市规划监管处**")
+        text.index("- 第1名 **市容环境卫生监管处**")
+        < text.index("- 第2名 **市政公用监管处**")
+        < text.index("- 第3名 **城市规划监管处**")
     )
     assert "主题「火车站站前监管一件事」（市政公用监管处）：期限 11月30日，已逾期 7 天" in text
     assert "（市容环境卫生监管处）：整改期限 12月5日，复查已超期 1 天" in text
