@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.base import canonical_json
@@ -42,25 +42,43 @@ class AuditEntry:
     detail: Any = None
 
 
+_EVENTS = AuditEvent.__table__
+_HEADS = AuditHead.__table__
+# Core statements built once: every state change appends, and building ORM statements and
+# flushing ORM objects cost more than running the three statements of an append.
+_LOCK_HEAD = select(_HEADS.c.last_hash).where(_HEADS.c.id == 1).with_for_update()
+_NEW_HEAD = insert(_HEADS).values(id=1, last_id=0, last_hash=GENESIS, count=0)
+_INSERT_ONE = insert(_EVENTS).returning(_EVENTS.c.id)
+_MOVE_HEAD = (
+    update(_HEADS)
+    .where(_HEADS.c.id == 1)
+    .values(
+        last_id=bindparam("new_last_id"),
+        last_hash=bindparam("new_last_hash"),
+        count=_HEADS.c.count + bindparam("added"),
+    )
+)
+_ID_OF_HASH = select(_EVENTS.c.id).where(_EVENTS.c.hash == bindparam("hash"))
+
+
 class AuditLog:
     def __init__(self, key: bytes) -> None:
         if not key:
             raise ValueError("the audit key must not be empty")
         self._key = key
 
-    def append(self, session: Session, entry: AuditEntry, *, at: datetime) -> AuditEvent:
-        """Append one event inside the caller's transaction."""
-        at = at.astimezone(UTC)
-        head = session.execute(
-            select(AuditHead).where(AuditHead.id == 1).with_for_update()
-        ).scalar_one_or_none()
-        if head is None:
-            head = AuditHead(id=1, last_id=0, last_hash=GENESIS, count=0)
-            session.add(head)
-            session.flush()
+    def _head(self, session: Session) -> str:
+        """Lock the head row (created on first use) and return the newest hash."""
+        last_hash = session.execute(_LOCK_HEAD).scalar_one_or_none()
+        if last_hash is None:
+            session.execute(_NEW_HEAD)
+            last_hash = GENESIS
+        return str(last_hash)
+
+    def _row(self, entry: AuditEntry, at: datetime, stamp: str, prev: str) -> dict[str, Any]:
         body = canonical_json(
             {
-                "at": at.isoformat(),
+                "at": stamp,
                 "actor": entry.actor,
                 "actor_person_id": entry.actor_person_id,
                 "action": entry.action,
@@ -71,76 +89,43 @@ class AuditLog:
                 "detail": entry.detail,
             }
         )
-        digest = _digest(self._key, head.last_hash, body)
-        row = AuditEvent(
-            at=at,
-            actor=entry.actor,
-            actor_person_id=entry.actor_person_id,
-            action=entry.action,
-            entity_type=entry.entity_type,
-            entity_id=str(entry.entity_id),
-            body=body,
-            prev_hash=head.last_hash,
-            hash=digest,
-        )
-        session.add(row)
-        session.flush()
-        head.last_id = row.id
-        head.last_hash = digest
-        head.count = head.count + 1
-        return row
+        return {
+            "at": at,
+            "actor": entry.actor,
+            "actor_person_id": entry.actor_person_id,
+            "action": entry.action,
+            "entity_type": entry.entity_type,
+            "entity_id": str(entry.entity_id),
+            "body": body,
+            "prev_hash": prev,
+            "hash": _digest(self._key, prev, body),
+        }
+
+    def append(self, session: Session, entry: AuditEntry, *, at: datetime) -> int:
+        """Append one event inside the caller's transaction; returns its id."""
+        at = at.astimezone(UTC)
+        row = self._row(entry, at, at.isoformat(), self._head(session))
+        event_id = int(session.execute(_INSERT_ONE, row).scalar_one())
+        session.execute(_MOVE_HEAD, {"new_last_id": event_id, "new_last_hash": row["hash"], "added": 1})
+        return event_id
 
     def append_many(self, session: Session, entries: list[AuditEntry], *, at: datetime) -> int:
         """Append several events in order with one multi-row insert (a tick that moves thousands
-        of rows audits each of them; one ORM flush per event would cost more than the work).
+        of rows audits each of them; one statement per event would cost more than the work).
 
         The chain is the same as appending one at a time. Returns the number appended."""
         if not entries:
             return 0
         at = at.astimezone(UTC)
-        head = session.execute(
-            select(AuditHead).where(AuditHead.id == 1).with_for_update()
-        ).scalar_one_or_none()
-        if head is None:
-            head = AuditHead(id=1, last_id=0, last_hash=GENESIS, count=0)
-            session.add(head)
-            session.flush()
-        prev = head.last_hash
+        prev = self._head(session)
         rows: list[dict[str, Any]] = []
         stamp = at.isoformat()
         for entry in entries:
-            body = canonical_json(
-                {
-                    "at": stamp,
-                    "actor": entry.actor,
-                    "actor_person_id": entry.actor_person_id,
-                    "action": entry.action,
-                    "entity_type": entry.entity_type,
-                    "entity_id": str(entry.entity_id),
-                    "before": entry.before,
-                    "after": entry.after,
-                    "detail": entry.detail,
-                }
-            )
-            digest = _digest(self._key, prev, body)
-            rows.append(
-                {
-                    "at": at,
-                    "actor": entry.actor,
-                    "actor_person_id": entry.actor_person_id,
-                    "action": entry.action,
-                    "entity_type": entry.entity_type,
-                    "entity_id": str(entry.entity_id),
-                    "body": body,
-                    "prev_hash": prev,
-                    "hash": digest,
-                }
-            )
-            prev = digest
-        session.execute(insert(AuditEvent.__table__), rows)
-        head.last_id = session.execute(select(AuditEvent.id).where(AuditEvent.hash == prev)).scalar_one()
-        head.last_hash = prev
-        head.count = head.count + len(rows)
+            rows.append(self._row(entry, at, stamp, prev))
+            prev = rows[-1]["hash"]
+        session.execute(insert(_EVENTS), rows)
+        last_id = session.execute(_ID_OF_HASH, {"hash": prev}).scalar_one()
+        session.execute(_MOVE_HEAD, {"new_last_id": last_id, "new_last_hash": prev, "added": len(rows)})
         return len(rows)
 
     def verify(self, session: Session, *, batch: int = 5000) -> VerifyResult:
