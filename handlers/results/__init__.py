@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bot.router import Router
 from handlers.draw import dispatch
-from handlers.results import commands, evidence, progress
+from handlers.results import commands, evidence, issue, progress
 from handlers.results.cli import register_cli
 from handlers.results.web import register_web
 from handlers.tasks import hooks as task_hooks
@@ -31,3 +31,4 @@ _add_once(task_hooks.progress_providers, progress.results_progress)
 def register(router: Router) -> None:
     commands.register(router)
     evidence.register(router)
+    router.job(issue.ISSUE_JOB)(issue.run)

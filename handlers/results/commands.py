@@ -148,10 +148,11 @@ def submit_action(ctx: CardContext) -> CardResult:
         return _answer(ctx, loaded, conflict.message, everyone=False, editing=False)
     if outcome.kind == "duplicate":
         return _answer(ctx, loaded, outcome.message, everyone=False)
-    tasks.publish_card(ctx, loaded.task)
+    # Only the clicked copy is answered now; the version's job (handlers/results/issue.py)
+    # refreshes the other copies, the review cards and the task card with the documents.
     note = "\n".join(f"⚠ {w}" for w in outcome.warnings)
     toast = outcome.message + ("（" + outcome.warnings[0] + "）" if outcome.warnings else "")
-    return _answer(ctx, loaded, toast, remint=True, editing=False, note=note)
+    return _answer(ctx, loaded, toast, everyone=False, remint=True, editing=False, note=note)
 
 
 def edit_action(ctx: CardContext) -> CardResult:

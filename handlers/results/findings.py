@@ -43,10 +43,9 @@ def _deadline(ctx: Context, answer: dict[str, Any]) -> tuple[datetime, Any]:
     return end, day
 
 
-def issue(
-    ctx: Context, loaded: Loaded, version: RecordVersion, previous: RecordVersion | None, recorder: str
-) -> list[Document]:
-    """Findings, orders and the two sheets for ``version``. Returns every document issued."""
+def issue(ctx: Context, loaded: Loaded, version: RecordVersion, recorder: str) -> list[Document]:
+    """Findings, orders and the two sheets for ``version`` (the record's current version),
+    against what earlier versions issued. Returns every document issued."""
     record, content = loaded.record, version.content
     current = {
         f.power_item_id: f
@@ -116,11 +115,8 @@ def issue(
             ).scalars(),
             *order_numbers,
         ]
-    if previous is not None:
-        for doc_id in (previous.site_record_doc_id, previous.registration_doc_id):
-            doc = ctx.session.get(Document, doc_id) if doc_id else None
-            if doc is not None:
-                documents.void(ctx, doc, f"检查记录修改为第{version.version}版，重新制发")
+    for doc in _sheets_in_force(ctx, loaded.record.id):
+        documents.void(ctx, doc, f"检查记录修改为第{version.version}版，重新制发")
     site = documents.issue(
         ctx,
         kind=SITE_RECORD,
@@ -147,6 +143,28 @@ def issue(
     )
     version.site_record_doc_id, version.registration_doc_id = site.id, register.id
     return [*orders, site, register]
+
+
+def _sheets_in_force(ctx: Context, record_id: int) -> list[Document]:
+    """The record's sheets not yet voided: those of the last version that was issued (a version
+    replaced before its job ran has none, so "the previous version's" would miss them)."""
+    ids = [
+        doc_id
+        for pair in ctx.session.execute(
+            select(RecordVersion.site_record_doc_id, RecordVersion.registration_doc_id).where(
+                RecordVersion.record_id == record_id
+            )
+        )
+        for doc_id in pair
+        if doc_id
+    ]
+    if not ids:
+        return []
+    return list(
+        ctx.session.execute(
+            select(Document).where(Document.id.in_(ids), Document.voided.is_(False)).order_by(Document.id)
+        ).scalars()
+    )
 
 
 def _open_finding(

@@ -3,11 +3,15 @@ publication, dispositions), so this package needs no knowledge of them.
 
 - ``on_order_issued(ctx, rectification, finding, document)``: a 责令改正通知书 was issued and its
   ``Rectification`` created in state ``ordered`` (the follow-up schedules reminders, records
-  service and re-inspection from here). Called in the submitting transaction; the PDF is rendered
-  later by the worker (``documents.on_rendered['rectify_order']`` runs when it exists).
+  service and re-inspection from here). Called in the transaction of the version's
+  ``results.issue`` worker job (``issue.py``), with a ``TickContext`` acting for the inspector
+  who submitted; the PDF is rendered after that by the ``document.render`` job
+  (``documents.on_rendered['rectify_order']`` runs when it exists).
 - ``on_order_withdrawn(ctx, rectification)``: an edit of the record withdrew that order (state
-  ``cancelled``, its document voided); cancel what was scheduled for it.
-- ``on_record_submitted(ctx, record, version)``: a version was stored (first or edit).
+  ``cancelled``, its document voided); cancel what was scheduled for it. Same job, same context.
+- ``on_record_submitted(ctx, record, version)``: a version was stored (first or edit); called by
+  its ``results.issue`` job once the documents are issued. A version replaced before its job ran
+  gets no call (its job does nothing; the newer version's job calls it for the newer version).
 - ``on_record_reviewed(ctx, record)``: the lead approved the record (publication starts here).
 - ``media_routes(ctx, media) -> bool``: chat files offered to later capabilities first (a
   transfer's attachments, a re-check's photos); True = taken, results does nothing more.

@@ -51,8 +51,13 @@ def refresh_cards(
     remint: bool = False,
     editing: bool | None = None,
     clicked_note: str = "",
+    settled: str | None = None,
 ) -> dict[str, str]:
-    """Bring every copy up to date; returns the clicked copy's params (empty if none clicked)."""
+    """Bring every copy up to date; returns the clicked copy's params (empty if none clicked).
+
+    ``settled``: a version's submission id; copies already built on that version (their
+    ``deprecated_id`` names it: the submitter's clicked card, a teammate's 修改结果) keep their
+    own submission id and editing state, the others get ``remint``/``editing``."""
     answer: dict[str, str] = {}
     readonly = loaded.record.state in READONLY_STATES
     for card in cards_of(ctx, loaded.record.id):
@@ -70,13 +75,14 @@ def refresh_cards(
                     readonly=True,
                 )
             continue
+        keep = settled is not None and card.params.get("deprecated_id") == settled
         params = card_params(
             ctx,
             loaded,
             member.inspector.person_id,
             card.params,
-            remint=remint,
-            editing=editing,
+            remint=remint and not keep,
+            editing=None if keep else editing,
             extra_note=clicked_note if card.out_track_id == clicked else "",
         )
         if card.out_track_id == clicked:

@@ -12,20 +12,21 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, bindparam, select
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from bot.context import Context, UserError
 from handlers.results.rules import FAILED, Facts, ItemFacts, MemberFacts, choices, default_deadline, text
-from storage.identity import staff_ids_of
 from storage.models import (
     NOTICES,
     Assignment,
     AssignmentMember,
+    ChatIdentity,
     Evidence,
     InspectionObject,
     InspectionRecord,
     Inspector,
+    Person,
     RecordVersion,
 )
 from storage.models.tasks import Task
@@ -137,15 +138,60 @@ def item_facts(record: InspectionRecord) -> list[ItemFacts]:
     return [ItemFacts(i["id"], i["name"], int(i["default_days"]), int(i["min_days"])) for i in record.items]
 
 
+# Built once (building a statement costs more than running it on this path). Relationships the
+# results code does not read are left lazy: the mapper's default eager loads (a task's units and
+# scenario, a person's roles) cost a query or a join each on every submission.
+_TEAM = (
+    select(AssignmentMember, Inspector, ChatIdentity.staff_id)
+    .join(Inspector, Inspector.id == AssignmentMember.inspector_id)
+    .outerjoin(
+        ChatIdentity,
+        and_(ChatIdentity.person_id == Inspector.person_id, ChatIdentity.corp_id == bindparam("corp_id")),
+    )
+    .where(
+        AssignmentMember.assignment_id == bindparam("assignment_id"),
+        AssignmentMember.state.in_(ON_TEAM),
+    )
+    .order_by(AssignmentMember.position, AssignmentMember.id)
+    .options(lazyload(Inspector.unit), joinedload(Inspector.person).lazyload("*"))
+)
+_TASK_OF = select(InspectionRecord.task_id).where(InspectionRecord.id == bindparam("record_id"))
+# FOR UPDATE OF task: PostgreSQL refuses to lock the nullable side of an outer join.
+_LOCK_TASK = (
+    select(Task)
+    .where(Task.id == bindparam("task_id"))
+    .with_for_update(of=Task)
+    .options(lazyload("*"))
+    .execution_options(populate_existing=True)
+)
+_LOCK_RECORD = (
+    select(InspectionRecord, Assignment, InspectionObject)
+    .join(Assignment, Assignment.id == InspectionRecord.assignment_id)
+    .join(InspectionObject, InspectionObject.id == InspectionRecord.object_id)
+    .where(InspectionRecord.id == bindparam("record_id"))
+    .with_for_update(of=InspectionRecord)
+    .options(lazyload("*"))
+    .execution_options(populate_existing=True)
+)
+PERSON_AND_STAFF = (
+    select(Person, ChatIdentity.staff_id)
+    .outerjoin(
+        ChatIdentity, and_(ChatIdentity.person_id == Person.id, ChatIdentity.corp_id == bindparam("corp_id"))
+    )
+    .where(Person.id == bindparam("person_id"))
+    .order_by(ChatIdentity.id)
+    .options(lazyload("*"))
+)
+
+
 def load_team(ctx: Context, assignment_id: int) -> list[Member]:
-    rows = ctx.session.execute(
-        select(AssignmentMember, Inspector)
-        .join(Inspector, Inspector.id == AssignmentMember.inspector_id)
-        .where(AssignmentMember.assignment_id == assignment_id, AssignmentMember.state.in_(ON_TEAM))
-        .order_by(AssignmentMember.position)
-    ).all()
-    staff = staff_ids_of(ctx.session, [i.person_id for _, i in rows], corp_id=ctx.settings.corp_id)
-    return [Member(m, i, staff.get(i.person_id)) for m, i in rows]
+    """The slot's members still on the team with their chat user ids, in one query."""
+    rows = ctx.session.execute(_TEAM, {"assignment_id": assignment_id, "corp_id": ctx.settings.corp_id})
+    team: dict[int, Member] = {}
+    for member, inspector, staff_id in rows:
+        if member.id not in team:  # a person bound twice in the corp: the first binding
+            team[member.id] = Member(member, inspector, staff_id)
+    return list(team.values())
 
 
 def load(ctx: Context, record: InspectionRecord, *, task: Task | None = None) -> Loaded:
@@ -156,13 +202,20 @@ def load(ctx: Context, record: InspectionRecord, *, task: Task | None = None) ->
     return Loaded(record, task, assignment, obj, load_team(ctx, assignment.id))
 
 
-def lock(ctx: Context, record_id: int) -> InspectionRecord:
-    record = ctx.session.get(
-        InspectionRecord, record_id, with_for_update={"of": InspectionRecord}, populate_existing=True
-    )
-    if record is None:
+def lock_loaded(ctx: Context, record_id: int) -> Loaded:
+    """Task lock, then record lock (the order every writer follows), with what every operation
+    on the record needs: four statements."""
+    task_id = ctx.session.execute(_TASK_OF, {"record_id": record_id}).scalar_one_or_none()
+    if task_id is None:
         raise UserError("找不到这条检查记录。")
-    return record
+    task = ctx.session.execute(_LOCK_TASK, {"task_id": task_id}).scalar_one_or_none()
+    if task is None:
+        raise UserError("找不到这个任务。")
+    row = ctx.session.execute(_LOCK_RECORD, {"record_id": record_id}).one_or_none()
+    if row is None:
+        raise UserError("找不到这条检查记录。")
+    record, assignment, obj = row
+    return Loaded(record, task, assignment, obj, load_team(ctx, assignment.id))
 
 
 def for_assignment(session: Session, assignment_id: int) -> InspectionRecord | None:
@@ -240,17 +293,27 @@ class NotOnTeam(UserError):
     """Raised after the refusal was audited; callers that must keep the audit row commit it."""
 
 
-def rules_facts(ctx: Context, loaded: Loaded) -> Facts:
+_EVIDENCE = (
+    select(Evidence.id, Evidence.kind, Evidence.role, Evidence.sha256, Evidence.state)
+    .where(Evidence.record_id == bindparam("record_id"))
+    .order_by(Evidence.id)
+)
+
+
+def evidence_rows(ctx: Context, record_id: int) -> list[Any]:
+    """(id, kind, role, sha256, state) of every evidence row of a record, oldest first."""
+    return list(ctx.session.execute(_EVIDENCE, {"record_id": record_id}))
+
+
+def rules_facts(ctx: Context, loaded: Loaded, evidence: list[Any] | None = None) -> Facts:
+    """What ``rules.check`` needs to know; ``evidence`` = ``evidence_rows`` when the caller has them."""
     record = loaded.record
     day = loaded.assignment.planned_day
+    rows = evidence_rows(ctx, record.id) if evidence is None else evidence
     signatures = {
-        role: sha
-        for role, sha in ctx.session.execute(
-            select(Evidence.role, Evidence.sha256)
-            .where(Evidence.record_id == record.id, Evidence.kind == "signature", Evidence.state == "stored")
-            .order_by(Evidence.id)
-        )
-        if role and sha
+        row.role: row.sha256
+        for row in rows
+        if row.kind == "signature" and row.state == "stored" and row.role and row.sha256
     }
     return Facts(
         items=item_facts(record),

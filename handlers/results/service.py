@@ -4,6 +4,10 @@ Every operation runs in the caller's one transaction with its audit rows and out
 the task lock then the record lock (the same order everywhere), so two teammates acting in the
 same instant are serialised and the second is told what the first did.
 
+A submission does only what must be answered at once: the checks, the version, its audit event
+and one ``results.issue`` job (``issue.py``), which issues the findings and documents and
+refreshes the cards in the worker.
+
 Submission rules (anchors-bots.md §5 / §8.2B):
 - the submission id was minted when the card or form was built;
 - same id, same answers: "already received", nothing changes;
@@ -18,24 +22,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from bot.context import Context, UserError
-from handlers.results import findings, hooks, progress, publish, records, rules
+from handlers.results import hooks, issue, progress, records, rules
 from handlers.results.records import (
     EDITABLE,
     Loaded,
     NotOnTeam,
     current_version,
     draft_values,
+    failed_items,
     field_label,
     local,
 )
 from handlers.results.views import person_name, status
 from handlers.tasks import service as tasks
-from storage.models import Evidence, InspectionRecord, RecordVersion
+from storage.models import InspectionRecord, RecordVersion
 
 LOG_KEEP = 50
+_BY_INSTANCE = select(RecordVersion).where(RecordVersion.instance_id == bindparam("instance_id"))
 
 
 class Conflict(Exception):
@@ -55,15 +61,12 @@ class Outcome:
     loaded: Loaded
     version: RecordVersion | None = None
     warnings: list[str] = field(default_factory=list)
+    evidence: list[Any] | None = None  # ``records.evidence_rows`` as read by a submission
 
 
 def lock(ctx: Context, record_id: int) -> Loaded:
     """Task lock, then record lock: the order every writer follows."""
-    record = ctx.session.get(InspectionRecord, record_id)
-    if record is None:
-        raise UserError("找不到这条检查记录。")
-    task = tasks.lock(ctx.session, record.task_id)
-    return records.load(ctx, records.lock(ctx, record_id), task=task)
+    return records.lock_loaded(ctx, record_id)
 
 
 def _log(ctx: Context, record: InspectionRecord, action: str, fields: list[str]) -> None:
@@ -152,9 +155,7 @@ def submit(
     if not submission_id or len(submission_id) > 64:
         raise UserError("这次提交缺少提交编号，请刷新卡片或表单后重试。")
     digest = rules.submission_hash(values)
-    known = ctx.session.execute(
-        select(RecordVersion).where(RecordVersion.instance_id == submission_id)
-    ).scalar_one_or_none()
+    known = ctx.session.execute(_BY_INSTANCE, {"instance_id": submission_id}).scalar_one_or_none()
     if known is not None:
         if known.record_id == record.id and known.content_hash == digest:
             return Outcome("duplicate", f"已收到（第{known.version}版），无需重复提交。", loaded, known)
@@ -201,17 +202,14 @@ def submit(
         raise Conflict("要修改的版本不存在，卡片已更新为最新状态。", "409.9")
     _stale(ctx, loaded, seen)
 
-    checked = rules.check(values, records.rules_facts(ctx, loaded))
+    evidence_rows = records.evidence_rows(ctx, record.id)
+    checked = rules.check(values, records.rules_facts(ctx, loaded, evidence_rows))
     if not checked.ok:
         first = next(iter(checked.errors.values()))
         raise UserError(f"有 {len(checked.errors)} 处需要修改：{first}", fields=checked.errors)
 
     number = record.version + 1
-    evidence = list(
-        ctx.session.execute(
-            select(Evidence.id).where(Evidence.record_id == record.id).order_by(Evidence.id)
-        ).scalars()
-    )
+    evidence = [row.id for row in evidence_rows]
     version = RecordVersion(
         record_id=record.id,
         version=number,
@@ -234,6 +232,8 @@ def submit(
     record.version = number
     record.current_version_id = version.id
     record.submitted_at = ctx.now
+    if record.started_at is None:
+        record.started_at = ctx.now
     record.return_reason = None
     record.draft = {**record.draft, **draft_values(values, len(record.items))}
     record.draft_version += 1
@@ -254,17 +254,17 @@ def submit(
             "warnings": checked.warnings,
         },
     )
-    issued = findings.issue(ctx, loaded, version, current, member.name)
-    progress.started(ctx, loaded.task, record)
-    progress.after_submit(ctx, loaded.task)
-    publish.send_review_cards(ctx, loaded)
-    for hook in hooks.on_record_submitted:
-        hook(ctx, record, version)
-    orders = [d for d in issued if d.kind == "rectify_order"]
-    message = f"已提交第{number}版。已生成现场检查记录、行政检查登记表"
-    message += f"和 {len(orders)} 份责令改正通知书" if orders else ""
-    message += "，稍后发到您的单聊。"
-    return Outcome("created", message, loaded, version, checked.warnings)
+    issue.queue(ctx, record, version)
+    orders = len(failed_items(record, checked.content))
+    if number == 1:
+        documents = "现场检查记录、行政检查登记表" + (f"和 {orders} 份责令改正通知书" if orders else "")
+        message = f"已提交第{number}版，结果已收到。正在生成{documents}"
+    else:
+        documents = "现场检查记录、行政检查登记表（原版本作废）"
+        documents += "和改动事项的责令改正通知书" if orders else ""
+        message = f"已提交第{number}版，结果已收到。正在重新生成{documents}"
+    message += "，完成后发到检查组成员的单聊。"
+    return Outcome("created", message, loaded, version, checked.warnings, evidence_rows)
 
 
 def begin_edit(ctx: Context, loaded: Loaded) -> None:

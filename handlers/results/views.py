@@ -123,6 +123,8 @@ def summary(ctx: Context, loaded: Loaded, version: RecordVersion | None, *, docu
 
 
 def documents_text(ctx: Context, record_id: int, version: RecordVersion) -> str:
+    if version.site_record_doc_id is None:  # the version's job has not issued them yet
+        return "文书：正在生成，完成后发到检查组成员的单聊"
     ids = [i for i in (version.site_record_doc_id, version.registration_doc_id) if i]
     ids += list(
         ctx.session.execute(

@@ -23,7 +23,6 @@ from typing import Any
 from urllib.parse import unquote
 
 from flask import Flask, Response, request
-from sqlalchemy import select
 
 from bot.context import Context, UserError
 from bot.services import Services
@@ -31,9 +30,7 @@ from cards.result_form import message_page, page
 from handlers.results import evidence, links, publish, records, service
 from handlers.results.records import NotOnTeam, current_version
 from handlers.results.views import KIND_LABELS, mint, status
-from handlers.tasks import service as tasks
-from storage.identity import staff_ids_of
-from storage.models import NOTICES, RESULT_CODES, Evidence, InspectionRecord, Person
+from storage.models import NOTICES, RESULT_CODES, InspectionRecord
 
 HEADERS = {
     "Cache-Control": "no-store",
@@ -69,8 +66,10 @@ def _html(status_code: int, text: str, nonce: str = "") -> Response:
 
 
 def _context(services: Services, session: Any, grant: links.Grant, key: str) -> Context:
-    person = session.get(Person, grant.person_id)
-    staff = staff_ids_of(session, [grant.person_id], corp_id=services.settings.corp_id).get(grant.person_id)
+    found = session.execute(
+        records.PERSON_AND_STAFF, {"person_id": grant.person_id, "corp_id": services.settings.corp_id}
+    ).first()
+    person, staff = found if found is not None else (None, None)
     return Context(
         session=session,
         now=services.clock.now(),
@@ -82,16 +81,16 @@ def _context(services: Services, session: Any, grant: links.Grant, key: str) -> 
     )
 
 
-def state(ctx: Context, loaded: records.Loaded, *, submission_id: str = "") -> dict[str, Any]:
+def state(
+    ctx: Context, loaded: records.Loaded, *, submission_id: str = "", evidence: list[Any] | None = None
+) -> dict[str, Any]:
+    """What the page shows; ``evidence`` = ``records.evidence_rows`` when the caller has them."""
     record = loaded.record
     version = current_version(ctx.session, record)
     draft = dict(record.draft)
     draft.setdefault("inspectors", [str(m.inspector.id) for m in loaded.team])
-    shown = ctx.session.execute(
-        select(Evidence.kind, Evidence.sha256)
-        .where(Evidence.record_id == record.id, Evidence.state == "stored")
-        .order_by(Evidence.id)
-    ).all()
+    rows = records.evidence_rows(ctx, record.id) if evidence is None else evidence
+    shown = [(row.kind, row.sha256) for row in rows if row.state == "stored"]
     editable = record.state in records.EDITABLE
     hint = {
         "submitted": "结果已提交。在这里提交即为修改，修改后保存为新版本，原版本留存。",
@@ -268,9 +267,7 @@ def register_web(app: Flask) -> None:
                 seen=str(data.get("draft_version", "")),
                 via="form",
             )
-            if outcome.kind == "created":
-                publish.refresh_cards(ctx, loaded, remint=True, editing=False)
-                tasks.publish_card(ctx, loaded.task)
+            # created: the version's job refreshes the cards and issues the documents
             return _json(
                 200,
                 {
@@ -279,7 +276,7 @@ def register_web(app: Flask) -> None:
                     "message": outcome.message,
                     "warnings": outcome.warnings,
                     "version": outcome.version.version if outcome.version else None,
-                    "state": state(ctx, loaded),
+                    "state": state(ctx, loaded, evidence=outcome.evidence),
                 },
             )
 

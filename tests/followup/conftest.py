@@ -26,7 +26,7 @@ from storage.models import (
 )
 from tests.draw.conftest import draw_world, make_task
 from tests.helpers import make_person
-from tests.results.conftest import answers
+from tests.results.conftest import answers, run_worker
 
 _events = itertools.count(1)
 # A made-up December for the tests: two holidays (Mon 14th, Tue 15th) and a make-up Saturday
@@ -99,6 +99,7 @@ def build_flow(services, clock, client, world, *, review: bool = True, count: in
     body = {"submission_id": "s" * 32, "deprecated_id": "", "draft_version": "", "values": answers(**values)}
     response = client.post(f"/form/{token}/submit", json=body)
     assert response.status_code == 200, response.json
+    run_worker(services)  # the version's job: findings, the order and its rectification
     if review:
         with services.db.write() as session:
             c = ctx(services, session, world.lead_admin_person, "lead-admin")

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.worker import OutboxWorker, drain
 from storage.models import AssignmentMember
 from tests.draw.conftest import DrawWorld, build_world, draw_world, live
 from tests.draw.test_dispatch_live import approve, dispatch, staff_of
@@ -56,6 +57,18 @@ def accepted_team(live: Any, *, slot: int = 0, accept: int | None = None) -> Tea
             ).scalars()
         )
     return Team(assignment, fresh)
+
+
+PLATFORM_KINDS = ("robot.group", "robot.oto", "robot.file", "card.create", "card.update", "worknotice")
+
+
+def run_worker(services: Any) -> int:
+    """The outbox worker without a workspace: jobs (the version's ``results.issue``, PDF
+    rendering) run for real, platform calls are accepted and dropped. Returns rows done."""
+    worker = OutboxWorker(services, client=None, worker_id="test-worker")  # type: ignore[arg-type]
+    for kind in PLATFORM_KINDS:
+        worker.performers[kind] = lambda payload, attempt: None
+    return drain(worker, wait=False)
 
 
 def on_site(services: Any) -> None:

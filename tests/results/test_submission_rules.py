@@ -24,7 +24,7 @@ from storage.models import (
     RecordVersion,
 )
 from tests.draw.conftest import context, make_task
-from tests.results.conftest import answers, png
+from tests.results.conftest import answers, png, run_worker
 
 
 @dataclass
@@ -92,6 +92,7 @@ def test_a_record_needs_two_inspectors_a_result_for_every_item_and_facts_for_a_f
     assert codes.status_code == 422 and "codes" in codes.json["errors"]
     past = post(client, services, setup, "submit", **submission(item_1_deadline="2026-12-02"))
     assert past.status_code == 422 and "晚于今天" in past.json["errors"]["item_1_deadline"]
+    run_worker(services)
     assert count(services, RecordVersion) == 0 and count(services, Document) == documents
     with services.db.read() as session:
         assert session.get(InspectionRecord, setup.record).state == "draft"
@@ -107,6 +108,8 @@ def test_same_submission_id_with_the_same_answers_is_received_once_and_other_ans
 ):
     first = post(client, services, setup, "submit", **submission())
     assert first.status_code == 200 and first.json["kind"] == "created", first.json
+    assert "正在生成" in first.json["message"]  # documents are the worker's job
+    run_worker(services)
     for _ in range(2):
         again = post(client, services, setup, "submit", **submission())
         assert (
@@ -116,6 +119,7 @@ def test_same_submission_id_with_the_same_answers_is_received_once_and_other_ans
         )
     other = post(client, services, setup, "submit", **submission(item_1_note="另一种说法"))
     assert other.status_code == 409 and other.json["code"] == "409.1"
+    run_worker(services)
     assert count(services, RecordVersion) == 1
     with services.db.read() as session:
         orders = session.execute(
@@ -128,6 +132,7 @@ def test_an_edit_is_a_new_version_naming_the_current_one_and_editing_an_old_one_
     client, services, setup
 ):
     v1 = post(client, services, setup, "submit", **submission("1" * 32)).json
+    run_worker(services)  # version 1's documents are issued before the edit
     v2 = post(
         client,
         services,
@@ -143,6 +148,7 @@ def test_an_edit_is_a_new_version_naming_the_current_one_and_editing_an_old_one_
     assert stale.status_code == 409 and stale.json["code"] == "409.9" and "第2版" in stale.json["message"]
     fresh_start = post(client, services, setup, "submit", **submission("4" * 32))
     assert fresh_start.status_code == 409 and "修改结果" in fresh_start.json["message"]
+    run_worker(services)
     with services.db.read() as session:
         versions = list(session.execute(select(RecordVersion).order_by(RecordVersion.version)).scalars())
         orders = list(
