@@ -155,11 +155,16 @@ _TEAM = (
     .order_by(AssignmentMember.position, AssignmentMember.id)
     .options(lazyload(Inspector.unit), joinedload(Inspector.person).lazyload("*"))
 )
-_TASK_OF = select(InspectionRecord.task_id).where(InspectionRecord.id == bindparam("record_id"))
-# FOR UPDATE OF task: PostgreSQL refuses to lock the nullable side of an outer join.
+# The record's task, locked (FOR UPDATE OF task: PostgreSQL refuses to lock the nullable side of
+# an outer join, and the record is locked next, in that order).
 _LOCK_TASK = (
     select(Task)
-    .where(Task.id == bindparam("task_id"))
+    .where(
+        Task.id
+        == select(InspectionRecord.task_id)
+        .where(InspectionRecord.id == bindparam("record_id"))
+        .scalar_subquery()
+    )
     .with_for_update(of=Task)
     .options(lazyload("*"))
     .execution_options(populate_existing=True)
@@ -204,13 +209,10 @@ def load(ctx: Context, record: InspectionRecord, *, task: Task | None = None) ->
 
 def lock_loaded(ctx: Context, record_id: int) -> Loaded:
     """Task lock, then record lock (the order every writer follows), with what every operation
-    on the record needs: four statements."""
-    task_id = ctx.session.execute(_TASK_OF, {"record_id": record_id}).scalar_one_or_none()
-    if task_id is None:
-        raise UserError("找不到这条检查记录。")
-    task = ctx.session.execute(_LOCK_TASK, {"task_id": task_id}).scalar_one_or_none()
+    on the record needs: three statements."""
+    task = ctx.session.execute(_LOCK_TASK, {"record_id": record_id}).scalar_one_or_none()
     if task is None:
-        raise UserError("找不到这个任务。")
+        raise UserError("找不到这条检查记录。")
     row = ctx.session.execute(_LOCK_RECORD, {"record_id": record_id}).one_or_none()
     if row is None:
         raise UserError("找不到这条检查记录。")

@@ -47,6 +47,14 @@ SIGNATURE_FIELDS = {"party_signature_data": "party", "inspector_signature_data":
 MAX_SIGNATURE_BYTES = 300 * 1024
 
 
+class _Discard(Exception):
+    """Leaves a form's write transaction by rolling it back; carries the answer."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
 def _json(status_code: int, body: dict[str, Any]) -> Response:
     return Response(
         json.dumps(body, ensure_ascii=False), status=status_code, mimetype="application/json", headers=HEADERS
@@ -194,14 +202,14 @@ def register_web(app: Flask) -> None:
                     services(), session, grant, f"form:{action}:{grant.record_id}:{secrets.token_hex(8)}"
                 )
                 loaded = service.lock(ctx, grant.record_id)
-                savepoint = session.begin_nested()
+                # No savepoint: nothing is written before ``work``, so a problem the user can fix
+                # rolls the whole transaction back (_Discard); a refusal or a conflict commits
+                # what the work audited before raising.
                 try:
-                    answer = work(ctx, loaded)
+                    return work(ctx, loaded)
                 except NotOnTeam as refused:
-                    savepoint.commit()  # keep the audited refusal
                     return _json(403, {"ok": False, "message": refused.message})
                 except service.Conflict as conflict:
-                    savepoint.commit()
                     return _json(
                         409,
                         {
@@ -212,10 +220,11 @@ def register_web(app: Flask) -> None:
                         },
                     )
                 except UserError as problem_:
-                    savepoint.rollback()
-                    return _json(422, {"ok": False, "message": problem_.message, "errors": problem_.fields})
-                savepoint.commit()
-                return answer
+                    raise _Discard(
+                        _json(422, {"ok": False, "message": problem_.message, "errors": problem_.fields})
+                    ) from None
+        except _Discard as discarded:
+            return discarded.response
         except UserError as problem_:  # raised while locking (unknown record)
             return _json(404, {"ok": False, "message": problem_.message})
 

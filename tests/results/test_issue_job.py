@@ -67,7 +67,7 @@ def test_the_request_stores_the_version_and_one_job_and_the_worker_issues_the_re
         event.remove(services.db.engine, "before_cursor_execute", counted)
     assert answer.status_code == 200 and answer.json["kind"] == "created", answer.json
     assert "结果已收到" in answer.json["message"] and "正在生成" in answer.json["message"]
-    assert len(statements) <= 18, statements  # was about 80 when the request issued everything
+    assert len(statements) <= 15, statements  # was about 87 when the request issued everything
     with services.db.read() as session:
         version = session.execute(select(RecordVersion)).scalar_one()
         actions = list(
