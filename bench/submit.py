@@ -2,10 +2,12 @@
 
 (a) a bare Flask endpoint in the same app; (b) ``POST /form/<token>/submit`` with a signed link
 per record and a complete result with one 不合格 item: verify the link, lock task and record,
-validate, store the version, findings and rectification, number three documents and queue their
-render jobs (PDFs are drawn by the worker, not here), audit, refresh the team's and the lead's
-cards. Every request is a new record (no duplicates). Prints req/s, p50/p99 and the ratio b/a,
-then p50/p99 of (b) paced at 50 req/s.
+validate, store the version, audit it and queue the version's one ``results.issue`` job. Every
+request is a new record (no duplicates). Prints req/s, p50/p99 and the ratio b/a, then p50/p99 of
+(b) paced at 50 req/s. Then, in this process, the worker's side: ``results.issue`` jobs for a
+sample of the stored versions (findings and rectification, three numbered documents with their
+``document.render`` jobs queued, six audit events, the team's, lead's and group's cards) — PDFs
+are drawn later by the render jobs, neither in the request nor here.
 
     python bench/submit.py                       # SQLite in a temp dir
     python bench/submit.py --pg postgresql+psycopg://postgres@127.0.0.1:5432/bench
@@ -367,6 +369,42 @@ def paced(port: int, requests: list[tuple[str, bytes]], seconds: int, rate: floa
     }
 
 
+def issue_jobs(url: str, data_dir: str, limit: int) -> tuple[int, float, int, int]:
+    """Run up to ``limit`` queued ``results.issue`` jobs as the worker would (each in its own
+    transaction). Returns (jobs, ms per job, documents issued, render jobs queued)."""
+    from sqlalchemy import func, select
+
+    from bot.context import JobContext
+    from bot.settings import Settings
+    from chayici import build_services
+    from handlers.results import issue
+    from storage.models import Document, OutboxMessage
+
+    settings = Settings(database_url=url, data_dir=data_dir, link_secret=LINK_SECRET, app_secret=SECRET)
+    services = build_services(settings)
+    with services.db.read() as session:
+        payloads = list(
+            session.execute(
+                select(OutboxMessage.payload)
+                .where(OutboxMessage.kind == issue.ISSUE_JOB, OutboxMessage.state == "pending")
+                .order_by(OutboxMessage.id)
+                .limit(limit)
+            ).scalars()
+        )
+    started = time.perf_counter()
+    for payload in payloads:
+        job = JobContext(services.db, settings, None, services.audit_log, services.clock.now(), 1, 0)  # type: ignore[arg-type]
+        issue.run(job, payload)
+    elapsed = time.perf_counter() - started
+    with services.db.read() as session:
+        documents = session.execute(select(func.count()).select_from(Document)).scalar_one()
+        renders = session.execute(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.kind == "document.render")
+        ).scalar_one()
+    services.db.dispose()
+    return len(payloads), elapsed * 1000 / max(1, len(payloads)), documents, renders
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -376,6 +414,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--records", type=int, default=4000, help="records for the closed-loop run")
+    parser.add_argument("--jobs", type=int, default=200, help="results.issue jobs run in process afterwards")
     args = parser.parse_args()
 
     from storage.db import Database
@@ -423,10 +462,11 @@ def main() -> None:
     with database.read() as session:
         versions = session.execute(select(func.count()).select_from(RecordVersion)).scalar_one()
         documents = session.execute(select(func.count()).select_from(Document)).scalar_one()
-        jobs = session.execute(
-            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.kind == "document.render")
+        queued = session.execute(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.kind == "results.issue")
         ).scalar_one()
     database.dispose()
+    jobs, job_ms, issued, renders = issue_jobs(url, tmp, args.jobs)
     backend = "PostgreSQL" if args.pg else "SQLite"
     tool = "wrk" if use_wrk else "python client"
     print(
@@ -445,7 +485,11 @@ def main() -> None:
         f"  p99 {steady_run['p99']:6.2f} ms  non-2xx {steady_run['non2xx']:.0f}  (goal p99 <= 50 ms)"
     )
     print(
-        f"stored: {versions} versions, {documents} documents, {jobs} render jobs queued (rendered by the worker)"
+        f"stored by the requests: {versions} versions, {queued} results.issue jobs queued, {documents} documents"
+    )
+    print(
+        f"worker side, in process: {jobs} results.issue jobs, {job_ms:.1f} ms each; {issued} documents issued,"
+        f" {renders} document.render jobs queued (PDFs drawn by those jobs)"
     )
     shutil.rmtree(tmp, ignore_errors=True)
 
