@@ -9,17 +9,19 @@ see the page.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.links import LinkError, seal, unseal
 from bot.settings import Settings
 
 PURPOSE = b"chayici-dashboard/1\n"
 COOKIE = "chayici_dashboard"
+MESSAGES = {
+    "incomplete": "链接不完整，请在钉钉中向机器人发送「看板」重新获取。",
+    "invalid": "链接无效，请在钉钉中向机器人发送「看板」重新获取。",
+    "expired": "登录已过期，请在钉钉中向机器人发送「看板」重新获取链接。",
+}
 
 
 @dataclass(frozen=True)
@@ -32,39 +34,19 @@ class BadLink(ValueError):
     """Malformed, forged or expired. The message is for users."""
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _mac(settings: Settings, payload: str) -> str:
-    key = settings.link_secret.get_secret_value().encode()
-    return _b64(hmac.new(key, PURPOSE + payload.encode(), hashlib.sha256).digest())
-
-
 def sign(settings: Settings, person_id: int, now: datetime) -> str:
-    expires = int((now + timedelta(hours=settings.dashboard_link_hours)).timestamp())
-    payload = _b64(json.dumps({"p": person_id, "e": expires}, separators=(",", ":")).encode())
-    return f"{payload}.{_mac(settings, payload)}"
+    expires = now + timedelta(hours=settings.dashboard_link_hours)
+    return seal(settings.link_secret.get_secret_value(), PURPOSE, {"p": person_id}, expires)
 
 
 def verify(settings: Settings, token: str, now: datetime) -> Grant:
-    payload, _, mac = (token or "").partition(".")
-    if not payload or not mac or len(token) > 300:
-        raise BadLink("链接不完整，请在钉钉中向机器人发送「看板」重新获取。")
-    if not hmac.compare_digest(mac, _mac(settings, payload)):
-        raise BadLink("链接无效，请在钉钉中向机器人发送「看板」重新获取。")
     try:
-        data = json.loads(_unb64(payload))
-        grant = Grant(int(data["p"]), int(data["e"]))
-    except (ValueError, KeyError, TypeError):
-        raise BadLink("链接无效，请在钉钉中向机器人发送「看板」重新获取。") from None
-    if now.timestamp() > grant.expires:
-        raise BadLink("登录已过期，请在钉钉中向机器人发送「看板」重新获取链接。")
-    return grant
+        claims = unseal(settings.link_secret.get_secret_value(), PURPOSE, token, now, max_length=300)
+        return Grant(int(claims["p"]), int(claims["e"]))
+    except LinkError as problem:
+        raise BadLink(MESSAGES[problem.kind]) from None
+    except (KeyError, TypeError, ValueError):
+        raise BadLink(MESSAGES["invalid"]) from None
 
 
 def url(settings: Settings, token: str) -> str:
