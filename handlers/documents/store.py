@@ -6,10 +6,9 @@ written once, can be checked at any time, and two identical renderings share one
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
 from pathlib import Path
+
+from storage.files import sha256_hex, write_once
 
 ROOT = "documents"
 
@@ -20,28 +19,15 @@ def relative_path(sha256: str, suffix: str) -> str:
 
 def put(data_dir: Path | str, data: bytes, *, suffix: str = ".pdf") -> tuple[str, str]:
     """Store ``data``; returns (path relative to data_dir, sha256). Atomic (temp file + rename)."""
-    digest = hashlib.sha256(data).hexdigest()
+    digest = sha256_hex(data)
     relative = relative_path(digest, suffix)
-    target = Path(data_dir) / relative
-    if target.exists() and hashlib.sha256(target.read_bytes()).hexdigest() == digest:
-        return relative, digest
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_once(Path(data_dir) / relative, data, digest=digest)
     return relative, digest
 
 
 def read(data_dir: Path | str, relative: str, sha256: str) -> bytes:
     """The stored bytes, checked against their hash (ValueError if the file was altered)."""
     data = (Path(data_dir) / relative).read_bytes()
-    if hashlib.sha256(data).hexdigest() != sha256:
+    if sha256_hex(data) != sha256:
         raise ValueError(f"stored file {relative} does not match its SHA-256")
     return data

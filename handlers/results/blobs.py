@@ -8,14 +8,12 @@ added later by registering another factory in ``STORES`` (``settings.evidence_st
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
 from bot.settings import Settings
+from storage.files import sha256_hex, write_once
 
 
 class Tampered(ValueError):
@@ -39,34 +37,16 @@ class FolderStore:
         self.root = root
 
     def put(self, data: bytes) -> tuple[str, str]:
-        digest = hashlib.sha256(data).hexdigest()
+        digest = sha256_hex(data)
         key = f"{digest[:2]}/{digest}"
-        target = self.root / key
-        if target.exists() and _sha(target.read_bytes()) == digest:
-            return digest, key
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.chmod(temporary, 0o444)
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_once(self.root / key, data, digest=digest, read_only=True)
         return digest, key
 
     def get(self, key: str, sha256: str) -> bytes:
         data = (self.root / key).read_bytes()
-        if _sha(data) != sha256:
+        if sha256_hex(data) != sha256:
             raise Tampered(f"evidence {key} does not match its SHA-256")
         return data
-
-
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def _folder(settings: Settings, location: str) -> BlobStore:
