@@ -55,10 +55,11 @@ class Ticker:
             now = self.services.clock.now()
             claimed = due_items.claim_due(session, now=now, limit=limit)
             batches: dict[str, list[Any]] = {}
-            for item in claimed:
-                if item.kind in router.due_batch_handlers:
-                    batches.setdefault(item.kind, []).append(item)
+            for row in claimed:
+                if row.kind in router.due_batch_handlers:
+                    batches.setdefault(row.kind, []).append(row)
                     continue
+                item = due_items.load(session, row.id)
                 handler = router.due_handlers.get(item.kind)
                 if handler is None:
                     due_items.postpone(
@@ -79,7 +80,8 @@ class Ticker:
                 except Exception:
                     savepoint.rollback()
                     log.exception("due batch %s (%d items) failed; retrying one by one", kind, len(items))
-                    for item in items:
+                    for row in items:
+                        item = due_items.load(session, row.id)
                         if self._run_one(session, now, item, lambda ctx, one, h=batch_handler: h(ctx, [one])):
                             handled += 1
                     continue

@@ -61,6 +61,31 @@ _MOVE_HEAD = (
 _ID_OF_HASH = select(_EVENTS.c.id).where(_EVENTS.c.hash == bindparam("hash"))
 
 
+# Above this many rows PostgreSQL gets the events through COPY, several times faster than a batch
+# of INSERTs (a tick moving ten thousand rectifications appends ten thousand events).
+COPY_THRESHOLD = 200
+_COPY_COLUMNS = (
+    "at",
+    "actor",
+    "actor_person_id",
+    "action",
+    "entity_type",
+    "entity_id",
+    "body",
+    "prev_hash",
+    "hash",
+)
+
+
+def _copy(session: Session, rows: list[dict[str, Any]]) -> None:
+    """COPY rows into audit_event on the session's own connection (same transaction)."""
+    driver = session.connection().connection.driver_connection
+    statement = f"COPY audit_event ({', '.join(_COPY_COLUMNS)}) FROM STDIN"
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+        for row in rows:
+            copy.write_row(tuple(row[column] for column in _COPY_COLUMNS))
+
+
 class AuditLog:
     def __init__(self, key: bytes) -> None:
         if not key:
@@ -123,7 +148,10 @@ class AuditLog:
         for entry in entries:
             rows.append(self._row(entry, at, stamp, prev))
             prev = rows[-1]["hash"]
-        session.execute(insert(_EVENTS), rows)
+        if len(rows) >= COPY_THRESHOLD and session.get_bind().dialect.name == "postgresql":
+            _copy(session, rows)
+        else:
+            session.execute(insert(_EVENTS), rows)
         last_id = session.execute(_ID_OF_HASH, {"hash": prev}).scalar_one()
         session.execute(_MOVE_HEAD, {"new_last_id": last_id, "new_last_hash": prev, "added": len(rows)})
         return len(rows)

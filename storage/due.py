@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from storage.idlists import id_in, slices
 from storage.models.platform import DueItem
 from storage.upsert import insert_ignore
 
@@ -45,16 +46,29 @@ def cancel(session: Session, *, ref: str, kinds: tuple[str, ...] | None = None, 
     return session.execute(query.values(state="cancelled", done_at=now)).rowcount
 
 
-def claim_due(session: Session, *, now: datetime, limit: int) -> list[DueItem]:
-    """Lock up to ``limit`` due rows for this transaction (SKIP LOCKED on PostgreSQL)."""
+def claim_due(session: Session, *, now: datetime, limit: int) -> list[Any]:
+    """Lock up to ``limit`` due rows for this transaction (SKIP LOCKED on PostgreSQL).
+
+    Returns plain rows (id, kind, ref, dedupe_key, due_at, payload): a tick may claim ten
+    thousand, and ORM objects for all of them cost more than the reminders themselves. Use
+    ``load`` for the few items a single-item handler changes.
+    """
+    table = DueItem.__table__
     query = (
-        select(DueItem)
-        .where(DueItem.state == "pending", DueItem.due_at <= now)
-        .order_by(DueItem.due_at, DueItem.id)
+        select(table.c.id, table.c.kind, table.c.ref, table.c.dedupe_key, table.c.due_at, table.c.payload)
+        .where(table.c.state == "pending", table.c.due_at <= now)
+        .order_by(table.c.due_at, table.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    return list(session.execute(query).scalars())
+    return list(session.execute(query))
+
+
+def load(session: Session, item_id: int) -> DueItem:
+    """The ORM object of a claimed item (already locked by ``claim_due``)."""
+    item = session.get(DueItem, item_id)
+    assert item is not None
+    return item
 
 
 def mark_done(item: DueItem, *, now: datetime) -> None:
@@ -64,12 +78,12 @@ def mark_done(item: DueItem, *, now: datetime) -> None:
 
 
 def mark_done_many(session: Session, ids: list[int], *, now: datetime) -> None:
-    """``mark_done`` for many claimed items with one statement per 900 ids (a batch of ten
+    """``mark_done`` for many claimed items with one statement per slice of ids (a batch of ten
     thousand reminders would otherwise flush ten thousand UPDATEs)."""
-    for start in range(0, len(ids), 900):
+    for chunk in slices(session, ids):
         session.execute(
             update(DueItem)
-            .where(DueItem.id.in_(ids[start : start + 900]))
+            .where(id_in(session, DueItem.id, chunk))
             .values(state="done", done_at=now, last_error=None)
             .execution_options(synchronize_session=False)
         )

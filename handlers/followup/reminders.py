@@ -18,23 +18,18 @@ from bot.context import TickContext, Users
 from handlers.calendar.store import local_day
 from handlers.followup import people, service, views
 from handlers.followup.states import STATE_LABELS
+from storage.idlists import id_in, slices
 from storage.models import Document, Finding, InspectionObject, Rectification
-
-CHUNK = 900  # bound parameters per IN list (SQLite's old default limit is 999)
 
 
 def _ids(items: Sequence[Any]) -> list[int]:
     return sorted({int(str(item.ref).split(":")[1]) for item in items})
 
 
-def _chunks(ids: list[int]) -> list[list[int]]:
-    return [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
-
-
 def due_soon(ctx: TickContext, items: Sequence[Any]) -> None:
     """N working days before the deadline: the state moves to due_soon and the team is told."""
     rows: list[Any] = []
-    for chunk in _chunks(_ids(items)):
+    for chunk in slices(ctx.session, _ids(items)):
         rows += ctx.session.execute(
             select(
                 Rectification.id,
@@ -50,17 +45,17 @@ def due_soon(ctx: TickContext, items: Sequence[Any]) -> None:
             .join(Finding, Finding.id == Rectification.finding_id)
             .join(InspectionObject, InspectionObject.id == Rectification.object_id)
             .join(Document, Document.id == Rectification.order_doc_id)
-            .where(Rectification.id.in_(chunk))
+            .where(id_in(ctx.session, Rectification.id, chunk))
             .order_by(Rectification.id)
             .with_for_update(of=Rectification)
         ).all()
     moving = [r for r in rows if r.state in ("ordered", "served")]
     if not moving:
         return
-    for chunk in _chunks([r.id for r in moving]):
+    for chunk in slices(ctx.session, [r.id for r in moving]):
         ctx.session.execute(
             update(Rectification)
-            .where(Rectification.id.in_(chunk))
+            .where(id_in(ctx.session, Rectification.id, chunk))
             .values(state="due_soon", updated_at=ctx.now)
             .execution_options(synchronize_session=False)
         )

@@ -122,3 +122,43 @@ def test_cli_audit_verify_reports_the_first_broken_row(services, clock, monkeypa
         connection.execute(text("UPDATE audit_event SET body = replace(body, '测试', '改过') WHERE id = 4"))
     assert main(["audit", "verify"]) == 1
     assert "第 4 号" in capsys.readouterr().out
+
+
+def test_bulk_append_above_the_copy_threshold_keeps_one_verifiable_chain(services, clock):
+    """``append_many`` with more rows than COPY_THRESHOLD (COPY on PostgreSQL, multi-row INSERT on
+    SQLite) continues the chain after single appends and the whole chain still verifies; a bulk
+    row edited afterwards is found."""
+    from storage.audit import COPY_THRESHOLD
+
+    _append(services, clock, n=3)
+    count = COPY_THRESHOLD + 25
+    with services.db.write() as session:
+        added = services.audit_log.append_many(
+            session,
+            [
+                AuditEntry(
+                    action="rectification.due_soon",
+                    entity_type="rectification",
+                    entity_id=str(i),
+                    actor="system",
+                    after={"state": "due_soon", "说明": "临期"},
+                )
+                for i in range(count)
+            ],
+            at=clock.now() + timedelta(minutes=1),
+        )
+    assert added == count
+    _append(services, clock, n=2)
+    result = _verify(services)
+    assert result.ok and result.checked == 3 + count + 2
+
+    _disable_guard(services)
+    with services.db.engine.begin() as connection:
+        connection.execute(
+            text(
+                "UPDATE audit_event SET body = replace(body, '临期', '已改') "
+                "WHERE entity_type = 'rectification' AND entity_id = '7'"
+            )
+        )
+    broken = _verify(services)
+    assert not broken.ok
