@@ -14,7 +14,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.context import CardResult, CardToSend, Context, UserError, Users
-from cards.draw import dispatch_answered, dispatch_card, team_update
+from cards.draw import TeamRow, dispatch_answered, dispatch_card, team_update
 from handlers.draw import algorithm, codes, notices
 from handlers.draw.pool import conflicts, inspector_pool, loads, unit_tags
 from handlers.draw.publish import refresh
@@ -217,9 +217,19 @@ def accept(ctx: Context, member_id: int) -> CardResult:
     )
     for hook in on_accepted:
         hook(ctx, task, assignment, member)
-    tasks.publish_card(ctx, task)
+    refresh(ctx, task)  # the task card's progress and the draw card's 确认情况
+    members = members_of(ctx.session, [assignment.id])[assignment.id]
+    team = team_rows(facts_for(ctx, task, [assignment], {assignment.id: members}), members)
+    _show_team(ctx, members, team, skip=member.id)  # teammates see who has accepted
     note = f"您已接受本次检查。请于 {assignment.planned_day.isoformat()} 按时到达，检查时出示执法证件和行政行为码。"
-    return CardResult(update=dispatch_answered(status="已接受", note=note), toast="已接受。")
+    return CardResult(update=dispatch_answered(status="已接受", note=note, team=team), toast="已接受。")
+
+
+def _show_team(ctx: Context, members: list[AssignmentMember], team: list[TeamRow], *, skip: int) -> None:
+    """The team table on every other live member's card (after an answer or a replacement)."""
+    for mate in members:
+        if mate.state in ("pending", "accepted") and mate.id != skip and mate.card_id:
+            ctx.update_card(mate.card_id, team_update(team))
 
 
 def decline(ctx: Context, member_id: int, reason: str, note: str) -> CardResult:
@@ -354,10 +364,7 @@ def replace(
         sent_codes, unreachable = send_members(ctx, facts, [(assignment, members, [newcomer])])
         code = sent_codes[assignment.object_id]
         _schedule(ctx, task, f"m{newcomer.id}")
-        team = team_rows(facts, members)
-        for mate in members:
-            if mate.state in ("pending", "accepted") and mate.id != newcomer.id and mate.card_id:
-                ctx.update_card(mate.card_id, team_update(team))
+        _show_team(ctx, members, team_rows(facts, members), skip=newcomer.id)
         notices.withdraw(ctx, assignment.id, "检查人员变更，重新制发")
         notices.issue(ctx, facts, [(assignment, members, code)], tasks.today(ctx).isoformat())
         if unreachable:

@@ -65,6 +65,10 @@ FIELD_INSPECTORS = [
 ]
 FIELD_OBJECTS = ["丽水市鸿运餐饮店", "丽水市好邻居便利店", "莲都区老街小吃店"]
 GROUP_TITLE = "人行道联合检查工作群"
+# The bureau's leadership group (bulletins go to every conversation with purpose "leadership"):
+# the bureau leader and the units' admins, as in the demo.
+LEADERSHIP_TITLE = "局领导工作群"
+LEADERSHIP_MEMBERS = ["leader", "lead-admin", "co-a-admin", "co-b-admin"]
 
 
 def _playwright_or_skip() -> Any:
@@ -84,6 +88,18 @@ def browser() -> Iterator[Any]:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield launched
         launched.close()
+
+
+@pytest.fixture
+def live(services: Any) -> Iterator[Any]:
+    """The live pair with a generous workspace QPS (as in ``tests/draw/conftest.py``): the manual
+    clock stands still between the walk's moves, so the workspace's one-second window never slides
+    and 20 card calls in one "second" would block every later card of the walk."""
+    from tests.live import Live
+
+    running = Live(services, qps={"robot": 1000, "card": 1000, "oapi": 1000})
+    yield running
+    running.close()
 
 
 @pytest.fixture
@@ -114,7 +130,8 @@ def shots() -> Path | None:
 
 @pytest.fixture
 def office(live: Any, world: World) -> Iterator[dict[str, Any]]:  # noqa: F811
-    """The world's people in the workspace (with titles), their group, and a background worker."""
+    """The world's people in the workspace (with titles), their group, the leadership group, and a
+    background worker."""
     live.ws(
         "POST",
         "/users",
@@ -122,13 +139,24 @@ def office(live: Any, world: World) -> Iterator[dict[str, Any]]:  # noqa: F811
     )
     _add_field_staff(live, world)
     group = live.group(GROUP_TITLE, [world.lead_admin, world.co_a_admin, world.co_b_admin], world.group)
+    leadership = _add_leadership_group(live)
     stop = threading.Event()
     worker = threading.Thread(target=live.worker.run, args=(stop,), name="browser-outbox", daemon=True)
     worker.start()
-    yield {"live": live, "world": world, "group": group}
+    yield {"live": live, "world": world, "group": group, "leadership": leadership}
     stop.set()
     worker.join(timeout=10)
     assert not worker.is_alive(), "the outbox worker did not stop"
+
+
+def _add_leadership_group(live: Any) -> str:
+    """The group in the workspace, and the bot's record of it with purpose "leadership"."""
+    from storage.models import Conversation
+
+    cid = live.group(LEADERSHIP_TITLE, LEADERSHIP_MEMBERS)
+    with live.services.db.write() as session:
+        session.add(Conversation(id=cid, kind="group", title=LEADERSHIP_TITLE, purpose="leadership"))
+    return cid
 
 
 def _add_field_staff(live: Any, world: World) -> None:  # noqa: F811

@@ -4,6 +4,7 @@ errors, pictures, group messages that do not @ the bot, the integrator panel, a 
 from __future__ import annotations
 
 import base64
+import io
 import re
 from typing import Any
 
@@ -23,6 +24,15 @@ pytestmark = pytest.mark.browser
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP4z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg=="
 )
+
+
+def photo(width: int = 320, height: int = 200) -> bytes:
+    """A plain PNG of a photo's proportions."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (214, 96, 48)).save(out, "PNG")
+    return out.getvalue()
 
 
 def test_help_reply_renders_as_markdown_and_a_picture_reaches_the_bot(page, office, shots):
@@ -45,6 +55,15 @@ def test_help_reply_renders_as_markdown_and_a_picture_reaches_the_bot(page, offi
     assert picture.evaluate("img => img.complete && img.naturalWidth") == 2
     bodies = [c["body"] for c in live.ws("GET", "/callbacks")["callbacks"] if c["kind"] == "robot"]
     assert bodies[-1]["msgtype"] == "picture" and bodies[-1]["conversationType"] == "1"
+
+    # A photo-sized picture is shown as a picture, not in the composer's 34 px round "＋" style.
+    page.set_input_files("#file", files=[{"name": "现场2.png", "mimeType": "image/png", "buffer": photo()}])
+    pictures = page.locator("#msgs .msg.mine .bubble.pic img")
+    expect(pictures).to_have_count(2)
+    shown = pictures.last
+    page.wait_for_function("img => img.complete && img.naturalWidth === 320", arg=shown.element_handle())
+    box = shown.bounding_box()
+    assert box is not None and box["width"] >= 200 and box["height"] >= 120, box
 
 
 def test_markdown_is_rendered_safely(page, office):

@@ -8,6 +8,7 @@ import json
 from sqlalchemy import func, select
 
 from storage.models import (
+    Assignment,
     AssignmentMember,
     AuditEvent,
     CardInstance,
@@ -134,6 +135,35 @@ def test_accepting_twice_or_a_redelivered_click_accepts_once(live, services, dra
     assert live.card(card)["params"]["status"] == "已接受"
     live.drain()
     assert progress(live)["已接受"] == "1/12"
+
+
+def test_an_acceptance_shows_in_the_team_table_of_every_card_of_the_team(live, services, draw_world):
+    approve(live)
+    members = dispatch(live)
+    member = members[0]
+    team = [m for m in members if m.assignment_id == member.assignment_id]
+    others = [m for m in members if m.assignment_id != member.assignment_id]
+    live.click(staff_of(member), f"dispatch-{member.assignment_id}-{member.inspector_id}", "accept")
+    live.drain()
+
+    def states(m: AssignmentMember) -> list[str]:
+        return [
+            row["state"]
+            for row in json.loads(live.card(f"dispatch-{m.assignment_id}-{m.inspector_id}")["params"]["team"])
+        ]
+
+    for mate in team:  # the accepter's own card and the teammates' cards
+        assert states(mate) == ["已接受", "待确认", "待确认"], mate
+        assert live.card(f"dispatch-{mate.assignment_id}-{mate.inspector_id}")["params"]["status"] == (
+            "已接受" if mate.id == member.id else "待确认"
+        )
+    assert all(states(m) == ["待确认"] * 3 for m in others)
+    rows = json.loads(live.card("draw-1")["params"]["rows"])  # the group's 一公开 card too
+    teams = {row["slot"]: row["team"] for row in rows}
+    with services.db.read() as session:
+        slot = session.get(Assignment, member.assignment_id).slot
+    assert teams[str(slot)].count("（已接受）") == 1 and teams[str(slot)].count("（待确认）") == 2, teams
+    assert all("已接受" not in team for key, team in teams.items() if key != str(slot))
 
 
 def test_a_decline_draws_a_replacement_from_the_same_unit_who_gets_a_card_and_locks_the_decliners_card(
