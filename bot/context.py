@@ -8,7 +8,7 @@ network call; the worker sends what the outbox holds.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -90,7 +90,8 @@ class Context:
         now: datetime,
         settings: Settings,
         audit_log: AuditLog,
-        person: Person | None,
+        person: Person | None = None,
+        person_loader: Callable[[], Person | None] | None = None,
         staff_id: str | None,
         event_key: str,
     ) -> None:
@@ -98,12 +99,26 @@ class Context:
         self.now = now
         self.settings = settings
         self._audit_log = audit_log
-        self.person = person
+        self._person = person
+        # Looked up on first use: a public command (帮助) or a hint never needs who is asking.
+        self._person_loader = person_loader
         self.staff_id = staff_id
         self.event_key = event_key
         self._seq = 0
 
     # -- identity ---------------------------------------------------------------------------
+    @property
+    def person(self) -> Person | None:
+        if self._person_loader is not None:
+            self._person = self._person_loader()
+            self._person_loader = None
+        return self._person
+
+    @person.setter
+    def person(self, person: Person | None) -> None:
+        self._person = person
+        self._person_loader = None
+
     @property
     def actor(self) -> str:
         if self.person is not None:

@@ -19,7 +19,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from bot import metrics
 from bot.context import CardContext, CommandContext
-from bot.dispatch import handle_card, handle_message
+from bot.dispatch import CommandFailed, handle_card, handle_message
 from bot.services import Services
 from bot.signature import verify_robot_signature
 from storage.identity import person_for, remember_conversation
@@ -123,44 +123,68 @@ def _robot() -> Response:
         raise Reject(400, "bad_body", _explain(exc)) from exc
 
     event_key = f"robot:{message.msgId}"
-    corp_id = message.senderCorpId or services.settings.corp_id
     now = services.clock.now()
-    with services.db.write() as session:
-        inserted = insert_ignore(
-            session,
-            InboxEvent,
-            {
-                "event_key": event_key,
-                "kind": "robot",
-                "received_at": now,
-                "status_code": 200,
-                "response_body": "{}",
-            },
-            conflict_column="event_key",
-        )
-        if not inserted:
-            return _replay(session, event_key, "robot")
-        remember_conversation(
-            session,
-            conversation_id=message.conversationId,
-            is_group=message.is_group,
-            title=message.conversationTitle,
-            now=now,
-        )
-        ctx = CommandContext(
-            message=message,
-            command=None,
-            args="",
-            session=session,
-            now=now,
-            settings=services.settings,
-            audit_log=services.audit_log,
-            person=person_for(session, corp_id=corp_id, staff_id=message.senderStaffId),
-            staff_id=message.senderStaffId,
-            event_key=event_key,
-        )
-        handle_message(services.router, ctx)
+    try:
+        with services.db.write() as session:
+            ctx, wrote = _robot_event(services, session, message, event_key, now)
+            if ctx is None:
+                return _replay(session, event_key, "robot")
+            handle_message(services.router, ctx)
+    except CommandFailed as failure:
+        # Everything the command wrote, and the event itself, was rolled back: record the event
+        # again and answer with the reason, in one new transaction.
+        with services.db.write() as session:
+            ctx, wrote = _robot_event(services, session, message, event_key, now)
+            if ctx is None:  # a redelivery got in between and was answered
+                return _replay(session, event_key, "robot")
+            ctx.reply(failure.message)
+    if wrote:  # committed: later messages of this conversation need not write its row again
+        kind = "group" if message.is_group else "private"
+        services.conversations.add(message.conversationId, kind, message.conversationTitle, now)
     return _json(200, {})
+
+
+def _robot_event(
+    services: Services, session: Any, message: Any, event_key: str, now: Any
+) -> tuple[CommandContext | None, bool]:
+    """Record the event (no context when it was seen before), the conversation and who is
+    talking. The flag says whether the conversation row was written."""
+    inserted = insert_ignore(
+        session,
+        InboxEvent,
+        {
+            "event_key": event_key,
+            "kind": "robot",
+            "received_at": now,
+            "status_code": 200,
+            "response_body": "{}",
+        },
+        conflict_column="event_key",
+    )
+    if not inserted:
+        return None, False
+    wrote = remember_conversation(
+        session,
+        conversation_id=message.conversationId,
+        is_group=message.is_group,
+        title=message.conversationTitle,
+        now=now,
+        seen=services.conversations,
+    )
+    corp_id = message.senderCorpId or services.settings.corp_id
+    context = CommandContext(
+        message=message,
+        command=None,
+        args="",
+        session=session,
+        now=now,
+        settings=services.settings,
+        audit_log=services.audit_log,
+        person_loader=lambda: person_for(session, corp_id=corp_id, staff_id=message.senderStaffId),
+        staff_id=message.senderStaffId,
+        event_key=event_key,
+    )
+    return context, wrote
 
 
 @blueprint.post("/dingtalk/card")

@@ -9,6 +9,7 @@ from bot.router import Router
 from bot.settings import Settings
 from storage.audit import AuditLog
 from storage.db import Database
+from storage.identity import SeenConversations
 
 
 @dataclass
@@ -18,6 +19,7 @@ class Services:
     router: Router
     clock: Clock = field(default_factory=SystemClock)
     audit_log: AuditLog = field(init=False)
+    conversations: SeenConversations = field(default_factory=SeenConversations)
 
     def __post_init__(self) -> None:
         self.audit_log = AuditLog(self.settings.audit_key.get_secret_value().encode())

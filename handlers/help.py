@@ -8,6 +8,17 @@ from bot.router import Command, Router
 
 
 def help_text(router: Router, ctx: CommandContext | None = None) -> str:
+    """The command list; built once per router and again whenever a command is registered
+    (every 帮助 would otherwise rebuild the same text)."""
+    cached: tuple[int, str] | None = getattr(router, "_help_text", None)
+    if cached is not None and cached[0] == len(router.commands):
+        return cached[1]
+    text = _build(router)
+    router._help_text = (len(router.commands), text)  # type: ignore[attr-defined]
+    return text
+
+
+def _build(router: Router) -> str:
     sections: dict[str, list[Command]] = {}
     for command in router.commands:
         sections.setdefault(command.section, []).append(command)

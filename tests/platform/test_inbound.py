@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from storage.models.platform import AuditEvent, InboxEvent, OutboxMessage
 from tests.conftest import TEST_SECRET
-from tests.helpers import make_person, post_robot, robot_body, signed_headers
+from tests.helpers import GROUP, make_person, post_robot, robot_body, signed_headers
 
 
 def _count(services, model) -> int:
@@ -272,3 +272,68 @@ def test_redelivery_does_not_run_a_side_effecting_handler_again(app, services, c
         assert post_robot(client, TEST_SECRET, body, clock.now()).status_code == 200
     assert runs == ["robot:msgCOUNT=="]
     assert _count(services, AuditEvent) == 1
+
+
+def _conversation(services, conversation_id: str):
+    from storage.models.platform import Conversation
+
+    with services.db.read() as session:
+        return session.get(Conversation, conversation_id)
+
+
+def test_a_group_renamed_between_messages_gets_its_new_title_while_unchanged_ones_are_not_rewritten(
+    client, services, clock
+):
+    assert post_robot(client, TEST_SECRET, robot_body("帮助"), clock.now()).status_code == 200
+    first = _conversation(services, GROUP)
+    assert first is not None and first.title == "联合检查工作群"
+    seen_at = first.last_seen_at
+
+    clock.advance(minutes=1)  # same title within the memo's ten minutes: the row is not rewritten
+    post_robot(client, TEST_SECRET, robot_body("帮助"), clock.now())
+    assert _conversation(services, first.id).last_seen_at == seen_at
+
+    clock.advance(minutes=1)  # renamed: written at once
+    post_robot(client, TEST_SECRET, robot_body("帮助", conversationTitle="人行道专项检查群"), clock.now())
+    renamed = _conversation(services, first.id)
+    assert renamed.title == "人行道专项检查群" and renamed.last_seen_at > seen_at
+
+    clock.advance(minutes=11)  # past the memo: last_seen_at moves on
+    post_robot(client, TEST_SECRET, robot_body("帮助", conversationTitle="人行道专项检查群"), clock.now())
+    assert _conversation(services, first.id).last_seen_at > renamed.last_seen_at
+
+
+def test_a_conversation_whose_first_message_failed_is_recorded_by_the_next(app, services, clock):
+    from bot.context import CommandContext
+
+    @services.router.command("测试崩溃二", summary="crashes", public=True)
+    def _crash(ctx: CommandContext) -> None:
+        raise RuntimeError("boom")
+
+    app.testing = False
+    client = app.test_client()
+    body = robot_body("测试崩溃二", conversation_id="cidNEWGROUP==")
+    assert post_robot(client, TEST_SECRET, body, clock.now()).status_code == 500
+    assert _conversation(services, "cidNEWGROUP==") is None
+    again = robot_body("帮助", conversation_id="cidNEWGROUP==")
+    assert post_robot(client, TEST_SECRET, again, clock.now()).status_code == 200
+    assert _conversation(services, "cidNEWGROUP==") is not None
+
+
+def test_a_user_error_after_a_redelivery_was_answered_replays_that_answer(app, services, clock):
+    """The failed command's transaction is rolled back and the answer goes in a new one; the event
+    key still guards it: the same message delivered again gets the stored answer, one reply."""
+    from bot.context import CommandContext, UserError
+
+    @services.router.command("测试出错二", summary="fails", public=True)
+    def _fails(ctx: CommandContext) -> None:
+        raise UserError("请写明检查对象。")
+
+    client = app.test_client()
+    body = robot_body("测试出错二", msg_id="msgFAILTWICE==")
+    assert post_robot(client, TEST_SECRET, body, clock.now()).status_code == 200
+    assert post_robot(client, TEST_SECRET, body, clock.now()).status_code == 200
+    with services.db.read() as session:
+        replies = session.execute(select(OutboxMessage)).scalars().all()
+    assert [r.payload["msgParam"]["content"] for r in replies] == ["请写明检查对象。"]
+    assert _count(services, InboxEvent) == 1
