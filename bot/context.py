@@ -201,6 +201,10 @@ class Context:
             not_before=not_before,
         )
 
+    def enqueue_many(self, rows: Sequence[outbox.Pending]) -> None:
+        """Queue many new rows (explicit, unique keys) with one multi-row insert."""
+        outbox.enqueue_many(self.session, rows, now=self.now, max_attempts=self.settings.outbox_max_attempts)
+
     def send_texts(self, messages: Sequence[tuple[Users, str, str]]) -> None:
         """Many 1:1 texts (users, text, key) with one multi-row insert; keys must be unique."""
         pending = [
@@ -213,9 +217,7 @@ class Context:
             for to, text, key in messages
             for index, batch in enumerate(_batches(to.staff_ids, OTO_BATCH))
         ]
-        outbox.enqueue_many(
-            self.session, pending, now=self.now, max_attempts=self.settings.outbox_max_attempts
-        )
+        self.enqueue_many(pending)
 
     def send_text(self, to: Destination, text: str, *, key: str | None = None) -> None:
         self._send_message(to, "sampleText", {"content": text}, key=key)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.context import Context
 from handlers.tasks.service import today
+from storage import outbox
 from storage.models import Document, Unit
 from storage.numbers import allocate_block, format_number
 
@@ -111,28 +112,40 @@ def issue_many(ctx: Context, requests: Sequence[Request]) -> list[Document]:
         )
     ctx.session.add_all(documents)
     ctx.session.flush()
-    for request, document in zip(requests, documents, strict=True):
-        ctx.audit(
-            "document.issue",
-            "document",
-            document.id,
-            after={
-                "number": document.number,
-                "kind": document.kind,
-                "task_id": document.task_id,
-                "object_id": document.object_id,
-            },
-        )
-        ctx.enqueue(
-            RENDER_JOB,
-            {
-                "document_id": document.id,
-                "send_to": list(request.send_to),
-                "file_name": request.file_name or f"{document.number}.pdf",
-            },
-            key=f"document:{document.id}:render",
-            rate_keys=[f"job:{RENDER_JOB}"],
-        )
+    # One audit append and one outbox insert for the lot: a dispatch issues hundreds of notices.
+    ctx.audit_many(
+        [
+            (
+                "document.issue",
+                "document",
+                document.id,
+                {
+                    "after": {
+                        "number": document.number,
+                        "kind": document.kind,
+                        "task_id": document.task_id,
+                        "object_id": document.object_id,
+                    }
+                },
+            )
+            for document in documents
+        ]
+    )
+    ctx.enqueue_many(
+        [
+            outbox.Pending(
+                RENDER_JOB,
+                f"document:{document.id}:render",
+                {
+                    "document_id": document.id,
+                    "send_to": list(request.send_to),
+                    "file_name": request.file_name or f"{document.number}.pdf",
+                },
+                (f"job:{RENDER_JOB}",),
+            )
+            for request, document in zip(requests, documents, strict=True)
+        ]
+    )
     return documents
 
 
