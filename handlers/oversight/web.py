@@ -105,34 +105,36 @@ def register_web(app: Flask) -> None:
         )
         return response
 
-    @app.get("/dashboard")
-    def dashboard_page() -> Response:
+    def _requested_view(session: Any) -> Response | tuple[Any, Any, Any]:
+        """The signed-in person, the chosen period and its view; or the refusal to answer with."""
         now = services().clock.now()
         tz = services().settings.timezone
+        person, reason = _person(services(), session, request.cookies.get(links.COOKIE, ""))
+        if person is None:
+            return _refuse(401, reason)
+        try:
+            choice = views.choose(dict(request.args), now, tz)
+        except views.BadPeriod as exc:
+            return _refuse(400, str(exc))
+        _, view = views.build(session, choice, now=now, tz=tz, highlight=_highlight(person))
+        return person, choice, view
+
+    @app.get("/dashboard")
+    def dashboard_page() -> Response:
         with services().db.write() as session:
-            person, reason = _person(services(), session, request.cookies.get(links.COOKIE, ""))
-            if person is None:
-                return _refuse(401, reason)
-            try:
-                choice = views.choose(dict(request.args), now, tz)
-            except views.BadPeriod as exc:
-                return _refuse(400, str(exc))
-            _, view = views.build(session, choice, now=now, tz=tz, highlight=_highlight(person))
+            found = _requested_view(session)
+            if isinstance(found, Response):
+                return found
+            _, _, view = found
         return _html(200, dashboard(view))
 
     @app.get("/dashboard/export.xlsx")
     def dashboard_export() -> Response:
-        now = services().clock.now()
-        tz = services().settings.timezone
         with services().db.write() as session:
-            person, reason = _person(services(), session, request.cookies.get(links.COOKIE, ""))
-            if person is None:
-                return _refuse(401, reason)
-            try:
-                choice = views.choose(dict(request.args), now, tz)
-            except views.BadPeriod as exc:
-                return _refuse(400, str(exc))
-            _, view = views.build(session, choice, now=now, tz=tz, highlight=_highlight(person))
+            found = _requested_view(session)
+            if isinstance(found, Response):
+                return found
+            person, choice, view = found
             _audit(
                 services(),
                 session,
