@@ -144,22 +144,28 @@ def create_referral(
     return row
 
 
-def answer_referral(ctx: Context, row: Referral, answer: str) -> str:
-    _require_manager(ctx, row)
-    if row.state != "sent":
-        raise UserError(f"抄告第{row.id}号已于 {service._local(ctx, row.responded_at)} 记录答复。")
-    if not answer.strip():
-        raise UserError("请写明主管部门的答复。")
+def _record_answer(ctx: Context, kind: str, row: Referral | Report, answer: str, note: str) -> None:
+    """The answer that closes a referral or a report: stored and audited, its reminders stopped,
+    the rectification it came from closed with ``note``."""
     row.state, row.response, row.responded_at, row.closed_at = (
         "answered",
         answer.strip()[:2000],
         ctx.now,
         ctx.now,
     )
-    _audit(ctx, "referral", row, "decide", response=row.response[:200])
-    _audit(ctx, "referral", row, "close")
-    ctx.cancel_due(f"referral:{row.id}")
-    _close_rect(ctx, row, f"抄告第{row.id}号已答复")
+    _audit(ctx, kind, row, "decide", response=row.response[:200])
+    _audit(ctx, kind, row, "close")
+    ctx.cancel_due(f"{kind}:{row.id}")
+    _close_rect(ctx, row, note)
+
+
+def answer_referral(ctx: Context, row: Referral, answer: str) -> str:
+    _require_manager(ctx, row)
+    if row.state != "sent":
+        raise UserError(f"抄告第{row.id}号已于 {service._local(ctx, row.responded_at)} 记录答复。")
+    if not answer.strip():
+        raise UserError("请写明主管部门的答复。")
+    _record_answer(ctx, "referral", row, answer, f"抄告第{row.id}号已答复")
     return f"已记录抄告第{row.id}号的答复，抄告办结。"
 
 
@@ -206,16 +212,7 @@ def answer_report(ctx: Context, row: Report, answer: str) -> str:
         raise UserError(f"上报第{row.id}号已记录反馈。")
     if not answer.strip():
         raise UserError("请写明反馈内容。")
-    row.state, row.response, row.responded_at, row.closed_at = (
-        "answered",
-        answer.strip()[:2000],
-        ctx.now,
-        ctx.now,
-    )
-    _audit(ctx, "report", row, "decide", response=row.response[:200])
-    _audit(ctx, "report", row, "close")
-    ctx.cancel_due(f"report:{row.id}")
-    _close_rect(ctx, row, f"上报第{row.id}号已反馈")
+    _record_answer(ctx, "report", row, answer, f"上报第{row.id}号已反馈")
     return f"已记录上报第{row.id}号的反馈，上报办结。"
 
 

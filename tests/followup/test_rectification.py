@@ -256,3 +256,39 @@ def test_service_is_recorded_with_method_time_and_who(services, clock, flow):
             == 1
         )
     assert _events(services, "rectification", flow.rect)[-1][1]["channel"] == "on_site"
+
+
+def test_answering_a_report_closes_it_and_its_reminder_and_a_second_answer_is_refused(services, clock, flow):
+    from storage.models import DueItem, Finding, Report
+
+    with services.db.write() as session:
+        make_unit(session, "丽水市人民政府", "丽水市政府", "government")
+        c = ctx(services, session, flow.lead_admin)
+        rect = session.get(Rectification, flow.rect)
+        report = dispositions.create_report(
+            c, rect, session.get(Finding, rect.finding_id), "燃气管道重大隐患", urgent=False
+        )
+        report_id = report.id
+    with services.db.write() as session, pytest.raises(UserError):
+        c = ctx(services, session, flow.lead_admin)
+        dispositions.answer_report(c, dispositions.lock(c, "report", report_id), "  ")
+    with services.db.write() as session:
+        c = ctx(services, session, flow.lead_admin)
+        said = dispositions.answer_report(c, dispositions.lock(c, "report", report_id), "已责成燃气公司整改")
+    assert said == f"已记录上报第{report_id}号的反馈，上报办结。"
+    with services.db.read() as session:
+        row = session.get(Report, report_id)
+        pending = session.execute(
+            select(func.count())
+            .select_from(DueItem)
+            .where(DueItem.ref == f"report:{report_id}", DueItem.state == "pending")
+        ).scalar_one()
+    assert (row.state, row.response) == ("answered", "已责成燃气公司整改") and pending == 0
+    assert [a for a, _ in _events(services, "report", report_id)] == [
+        "report.create",
+        "report.decide",
+        "report.close",
+    ]
+    with services.db.write() as session, pytest.raises(UserError):
+        c = ctx(services, session, flow.lead_admin)
+        dispositions.answer_report(c, dispositions.lock(c, "report", report_id), "再次反馈")
