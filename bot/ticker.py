@@ -18,6 +18,7 @@ from sqlalchemy import delete
 
 from bot import metrics
 from bot.context import TickContext
+from bot.gcpause import paused_gc
 from bot.services import Services
 from storage import due as due_items
 from storage import outbox
@@ -45,13 +46,15 @@ class Ticker:
     def scan_due(self, *, limit: int | None = None) -> int:
         """Handle due items, each in a savepoint; a failing one is postponed, not lost.
 
-        Kinds registered with ``router.on_due_batch`` are handled a whole group at a time (one
-        savepoint per group); if the group fails, its items are retried one by one.
+        The claim marks the items done (``claim_due``); an item whose handler fails, or whose kind
+        has no handler, is put back as pending for a later tick. Kinds registered with
+        ``router.on_due_batch`` are handled a whole group at a time (one savepoint per group); if
+        the group fails, its items are retried one by one.
         """
         limit = limit or self.services.settings.ticker_claim_limit
         handled = 0
         router = self.services.router
-        with self.services.db.write() as session:
+        with paused_gc(), self.services.db.write() as session:
             now = self.services.clock.now()
             claimed = due_items.claim_due(session, now=now, limit=limit)
             batches: dict[str, list[Any]] = {}
@@ -59,18 +62,18 @@ class Ticker:
                 if row.kind in router.due_batch_handlers:
                     batches.setdefault(row.kind, []).append(row)
                     continue
-                item = due_items.load(session, row.id)
-                handler = router.due_handlers.get(item.kind)
+                handler = router.due_handlers.get(row.kind)
                 if handler is None:
                     due_items.postpone(
-                        item,
+                        session,
+                        row.id,
                         now=now,
-                        error=f"no handler for due kind {item.kind!r}",
+                        error=f"no handler for due kind {row.kind!r}",
                         delay=timedelta(hours=1),
                     )
-                    log.error("due item %s has unknown kind %s", item.id, item.kind)
+                    log.error("due item %s has unknown kind %s", row.id, row.kind)
                     continue
-                if self._run_one(session, now, item, lambda ctx, one, h=handler: h(ctx, one)):
+                if self._run_one(session, now, row, lambda ctx, one, h=handler: h(ctx, one)):
                     handled += 1
             for kind, items in batches.items():
                 batch_handler = router.due_batch_handlers[kind]
@@ -81,12 +84,10 @@ class Ticker:
                     savepoint.rollback()
                     log.exception("due batch %s (%d items) failed; retrying one by one", kind, len(items))
                     for row in items:
-                        item = due_items.load(session, row.id)
-                        if self._run_one(session, now, item, lambda ctx, one, h=batch_handler: h(ctx, [one])):
+                        if self._run_one(session, now, row, lambda ctx, one, h=batch_handler: h(ctx, [one])):
                             handled += 1
                     continue
                 savepoint.commit()
-                due_items.mark_done_many(session, [item.id for item in items], now=now)
                 handled += len(items)
         metrics.TICKS.labels("due", "ok").inc()
         return handled
@@ -97,12 +98,11 @@ class Ticker:
             call(self._context(session, f"due:{item.id}"), item)
         except Exception as exc:
             savepoint.rollback()
-            due_items.postpone(item, now=now, error=f"{type(exc).__name__}: {exc}")
+            due_items.postpone(session, item.id, now=now, error=f"{type(exc).__name__}: {exc}")
             log.exception("due item %s (%s) failed; postponed", item.id, item.kind)
             metrics.TICKS.labels("due", "error").inc()
             return False
         savepoint.commit()
-        due_items.mark_done(item, now=now)
         return True
 
     def run_periodic(self, name: str) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.base import canonical_json
+from storage.bulk import insert_rows
 from storage.models.platform import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
@@ -59,13 +60,8 @@ _MOVE_HEAD = (
     )
 )
 _ID_OF_HASH = select(_EVENTS.c.id).where(_EVENTS.c.hash == bindparam("hash"))
-
-
-# Above this many rows PostgreSQL gets the events through COPY, several times faster than a batch
-# of INSERTs (a tick moving ten thousand rectifications appends ten thousand events).
-COPY_THRESHOLD = 200
-_COPY_COLUMNS = (
-    "at",
+# What ``append_many`` passes per row; ``at`` is the same for the whole batch.
+_BULK_COLUMNS = (
     "actor",
     "actor_person_id",
     "action",
@@ -75,15 +71,6 @@ _COPY_COLUMNS = (
     "prev_hash",
     "hash",
 )
-
-
-def _copy(session: Session, rows: list[dict[str, Any]]) -> None:
-    """COPY rows into audit_event on the session's own connection (same transaction)."""
-    driver = session.connection().connection.driver_connection
-    statement = f"COPY audit_event ({', '.join(_COPY_COLUMNS)}) FROM STDIN"
-    with driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
-        for row in rows:
-            copy.write_row(tuple(row[column] for column in _COPY_COLUMNS))
 
 
 class AuditLog:
@@ -143,15 +130,13 @@ class AuditLog:
             return 0
         at = at.astimezone(UTC)
         prev = self._head(session)
-        rows: list[dict[str, Any]] = []
+        rows: list[tuple[Any, ...]] = []
         stamp = at.isoformat()
         for entry in entries:
-            rows.append(self._row(entry, at, stamp, prev))
-            prev = rows[-1]["hash"]
-        if len(rows) >= COPY_THRESHOLD and session.get_bind().dialect.name == "postgresql":
-            _copy(session, rows)
-        else:
-            session.execute(insert(_EVENTS), rows)
+            row = self._row(entry, at, stamp, prev)
+            rows.append(tuple(row[column] for column in _BULK_COLUMNS))
+            prev = row["hash"]
+        insert_rows(session, _EVENTS, _BULK_COLUMNS, rows, constants={"at": at})
         last_id = session.execute(_ID_OF_HASH, {"hash": prev}).scalar_one()
         session.execute(_MOVE_HEAD, {"new_last_id": last_id, "new_last_hash": prev, "added": len(rows)})
         return len(rows)

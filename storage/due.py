@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import any_, func, select, update
 from sqlalchemy.orm import Session
 
-from storage.idlists import id_in, slices
 from storage.models.platform import DueItem
 from storage.upsert import insert_ignore
 
@@ -47,48 +46,54 @@ def cancel(session: Session, *, ref: str, kinds: tuple[str, ...] | None = None, 
 
 
 def claim_due(session: Session, *, now: datetime, limit: int) -> list[Any]:
-    """Lock up to ``limit`` due rows for this transaction (SKIP LOCKED on PostgreSQL).
+    """Take up to ``limit`` due rows for this transaction, marking them done in the same statement.
 
-    Returns plain rows (id, kind, ref, dedupe_key, due_at, payload): a tick may claim ten
-    thousand, and ORM objects for all of them cost more than the reminders themselves. Use
-    ``load`` for the few items a single-item handler changes.
+    One ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING`` both claims and
+    completes: a separate lock pass and a later "done" pass would each touch every row again (on
+    PostgreSQL a row lock is itself a write). If the transaction rolls back, so does the claim; an
+    item whose handler fails is put back with ``postpone``.
+
+    Returns plain rows (id, kind, ref, dedupe_key, due_at, payload) in due order: a tick may claim
+    ten thousand, and ORM objects for all of them cost more than the reminders themselves. Use
+    ``load`` for the few items a single-item handler needs as objects.
     """
     table = DueItem.__table__
-    query = (
-        select(table.c.id, table.c.kind, table.c.ref, table.c.dedupe_key, table.c.due_at, table.c.payload)
+    chosen = (
+        select(table.c.id)
         .where(table.c.state == "pending", table.c.due_at <= now)
         .order_by(table.c.due_at, table.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    return list(session.execute(query))
+    if session.get_bind().dialect.name == "postgresql":
+        # ``= ANY(ARRAY(subquery))``: with a plain ``IN (subquery)`` PostgreSQL hash-joins the
+        # chosen ids against a scan of the whole table, so the cost would follow all rows.
+        match = table.c.id == any_(func.array(chosen.scalar_subquery()))
+    else:
+        match = table.c.id.in_(chosen.scalar_subquery())
+    claimed = (
+        update(table)
+        .where(match)
+        .values(state="done", done_at=now, last_error=None)
+        .returning(table.c.id, table.c.kind, table.c.ref, table.c.dedupe_key, table.c.due_at, table.c.payload)
+    )
+    return sorted(session.execute(claimed), key=lambda row: (row.due_at, row.id))
 
 
 def load(session: Session, item_id: int) -> DueItem:
-    """The ORM object of a claimed item (already locked by ``claim_due``)."""
+    """The ORM object of a claimed item."""
     item = session.get(DueItem, item_id)
     assert item is not None
     return item
 
 
-def mark_done(item: DueItem, *, now: datetime) -> None:
-    item.state = "done"
-    item.done_at = now
-    item.last_error = None
-
-
-def mark_done_many(session: Session, ids: list[int], *, now: datetime) -> None:
-    """``mark_done`` for many claimed items with one statement per slice of ids (a batch of ten
-    thousand reminders would otherwise flush ten thousand UPDATEs)."""
-    for chunk in slices(session, ids):
-        session.execute(
-            update(DueItem)
-            .where(id_in(session, DueItem.id, chunk))
-            .values(state="done", done_at=now, last_error=None)
-            .execution_options(synchronize_session=False)
-        )
-
-
-def postpone(item: DueItem, *, now: datetime, error: str, delay: timedelta = timedelta(minutes=5)) -> None:
-    item.due_at = now + delay
-    item.last_error = error[:2000]
+def postpone(
+    session: Session, item_id: int, *, now: datetime, error: str, delay: timedelta = timedelta(minutes=5)
+) -> None:
+    """Put a claimed item back as pending, due again after ``delay``, with the error that stopped it."""
+    session.execute(
+        update(DueItem)
+        .where(DueItem.id == item_id)
+        .values(state="pending", done_at=None, due_at=now + delay, last_error=error[:2000])
+        .execution_options(synchronize_session="fetch")
+    )

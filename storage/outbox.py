@@ -17,9 +17,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from storage.base import canonical_json
+from storage.bulk import insert_rows
 from storage.models.platform import OutboxMessage, RateEvent
 from storage.upsert import insert_ignore
 
@@ -75,33 +76,28 @@ class Pending:
     rate_keys: Sequence[str] = ()
 
 
-def enqueue_many(session: Session, rows: Sequence[Pending], *, now: datetime, max_attempts: int = 8) -> None:
-    """Queue many messages with one multi-row insert; rows whose dedupe key exists are skipped.
+def enqueue_many(session: Session, rows: Sequence[Pending], *, now: datetime, max_attempts: int = 8) -> int:
+    """Queue many messages with one statement; rows whose dedupe key exists are skipped.
 
-    No coalescing: for new rows (cards created in one event), where there is nothing to coalesce.
+    No coalescing: for new rows (cards created in one event, reminders of one tick), where there
+    is nothing to coalesce. Returns how many were queued.
     """
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(OutboxMessage.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    session.execute(
-        statement,
+    return insert_rows(
+        session,
+        OutboxMessage.__table__,
+        ("dedupe_key", "kind", "payload", "rate_keys"),
         [
-            {
-                "dedupe_key": row.dedupe_key,
-                "kind": row.kind,
-                "payload": row.payload,
-                "state": "pending",
-                "rate_keys": ",".join(sorted(set(row.rate_keys))),
-                "coalesce_key": None,
-                "attempts": 0,
-                "max_attempts": max_attempts,
-                "next_attempt_at": now,
-                "created_at": now,
-            }
+            (row.dedupe_key, row.kind, canonical_json(row.payload), ",".join(sorted(set(row.rate_keys))))
             for row in rows
         ],
+        constants={
+            "state": "pending",
+            "attempts": 0,
+            "max_attempts": max_attempts,
+            "next_attempt_at": now,
+            "created_at": now,
+        },
+        skip_conflicts_on="dedupe_key",
     )
 
 

@@ -27,13 +27,31 @@ def _ids(items: Sequence[Any]) -> list[int]:
 
 
 def due_soon(ctx: TickContext, items: Sequence[Any]) -> None:
-    """N working days before the deadline: the state moves to due_soon and the team is told."""
-    rows: list[Any] = []
-    for chunk in slices(ctx.session, _ids(items)):
-        rows += ctx.session.execute(
+    """N working days before the deadline: the state moves to due_soon and the team is told.
+
+    The move is one ``UPDATE … RETURNING`` per earlier state (ordered, served): that locks,
+    changes and reports each row in one pass, and which statement moved a row says what its state
+    was before, which the audit records. A rectification that has moved on is left alone.
+    """
+    table = Rectification.__table__
+    ids = _ids(items)
+    before: dict[int, str] = {}
+    for state in ("ordered", "served"):
+        for chunk in slices(ctx.session, ids):
+            moved_ids = ctx.session.execute(
+                update(table)
+                .where(id_in(ctx.session, table.c.id, chunk), table.c.state == state)
+                .values(state="due_soon", updated_at=ctx.now)
+                .returning(table.c.id)
+            ).scalars()
+            before.update(dict.fromkeys(moved_ids, state))
+    if not before:
+        return
+    moving: list[Any] = []
+    for chunk in slices(ctx.session, sorted(before)):
+        moving += ctx.session.execute(
             select(
                 Rectification.id,
-                Rectification.state,
                 Rectification.unit_id,
                 Rectification.task_id,
                 Rectification.record_id,
@@ -47,18 +65,7 @@ def due_soon(ctx: TickContext, items: Sequence[Any]) -> None:
             .join(Document, Document.id == Rectification.order_doc_id)
             .where(id_in(ctx.session, Rectification.id, chunk))
             .order_by(Rectification.id)
-            .with_for_update(of=Rectification)
         ).all()
-    moving = [r for r in rows if r.state in ("ordered", "served")]
-    if not moving:
-        return
-    for chunk in slices(ctx.session, [r.id for r in moving]):
-        ctx.session.execute(
-            update(Rectification)
-            .where(id_in(ctx.session, Rectification.id, chunk))
-            .values(state="due_soon", updated_at=ctx.now)
-            .execution_options(synchronize_session=False)
-        )
     ctx.audit_many(
         [
             (
@@ -66,7 +73,7 @@ def due_soon(ctx: TickContext, items: Sequence[Any]) -> None:
                 "rectification",
                 r.id,
                 {
-                    "before": {"state": r.state},
+                    "before": {"state": before[r.id]},
                     "after": {"state": "due_soon"},
                     "detail": {
                         "unit_id": r.unit_id,

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from chayici.cli import main
 from storage.audit import AuditEntry
+from storage.models import AuditEvent
 
 
 def _append(services, clock, n: int = 5) -> None:
@@ -124,14 +125,14 @@ def test_cli_audit_verify_reports_the_first_broken_row(services, clock, monkeypa
     assert "第 4 号" in capsys.readouterr().out
 
 
-def test_bulk_append_above_the_copy_threshold_keeps_one_verifiable_chain(services, clock):
-    """``append_many`` with more rows than COPY_THRESHOLD (COPY on PostgreSQL, multi-row INSERT on
-    SQLite) continues the chain after single appends and the whole chain still verifies; a bulk
-    row edited afterwards is found."""
-    from storage.audit import COPY_THRESHOLD
-
+def test_bulk_append_keeps_one_verifiable_chain_and_stores_rows_as_single_appends_do(services, clock):
+    """``append_many`` (straight to the driver: executemany on SQLite, one unnest INSERT on
+    PostgreSQL) continues the chain after single appends and the whole chain still verifies; its
+    rows read back with the time given and are found by time range like any other; a bulk row
+    edited afterwards is found."""
     _append(services, clock, n=3)
-    count = COPY_THRESHOLD + 25
+    count = 225
+    at = clock.now() + timedelta(minutes=1)
     with services.db.write() as session:
         added = services.audit_log.append_many(
             session,
@@ -145,9 +146,14 @@ def test_bulk_append_above_the_copy_threshold_keeps_one_verifiable_chain(service
                 )
                 for i in range(count)
             ],
-            at=clock.now() + timedelta(minutes=1),
+            at=at,
         )
     assert added == count
+    with services.db.read() as session:
+        bulk = session.execute(select(AuditEvent).where(AuditEvent.at >= at).order_by(AuditEvent.id)).scalars().all()
+        assert len(bulk) == count
+        assert {event.at for event in bulk} == {at}
+        assert bulk[7].entity_id == "7" and bulk[7].actor == "system"
     _append(services, clock, n=2)
     result = _verify(services)
     assert result.ok and result.checked == 3 + count + 2
