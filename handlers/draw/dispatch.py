@@ -14,6 +14,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.context import CardResult, CardToSend, Context, UserError, Users
+from bot.gcpause import paused_gc
 from cards.draw import TeamRow, dispatch_answered, dispatch_card, team_update
 from handlers.draw import algorithm, codes, notices
 from handlers.draw.pool import conflicts, inspector_pool, loads, unit_tags
@@ -150,9 +151,10 @@ def dispatch_task(ctx: Context, task: Task, *, overcap_reason: str = "") -> int:
     if warned and reason:
         task.overcap_reason = reason[:300]
     task.updated_at = ctx.now
-    members = members_of(ctx.session, [a.id for a in assignments])
-    facts = facts_for(ctx, task, assignments, members)
-    unreachable = dispatch_assignments(ctx, facts, assignments, members)
+    with paused_gc():  # a thousand cards and their documents: see bot/gcpause.py
+        members = members_of(ctx.session, [a.id for a in assignments])
+        facts = facts_for(ctx, task, assignments, members)
+        unreachable = dispatch_assignments(ctx, facts, assignments, members)
     sent = sum(1 for group in members.values() for m in group if m.state == "pending") - len(unreachable)
     ctx.audit(
         "task.dispatch",
