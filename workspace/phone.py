@@ -4,7 +4,7 @@ The page is static HTML, CSS and one small script (``templates/phone.html``, ``s
 CDN, no build step, so ``chayici demo`` works offline. Everything it shows comes from the ``/_ws``
 JSON API (``/_ws/feed``, ``/_ws/specs``, ``/_ws/users``); everything it does goes through the
 same ``/_ws`` calls a test uses (``say``, ``send_media``, ``card_action``), so the page can never
-do something a test cannot. A Content-Security-Policy keeps it on its own origin.
+do something a test cannot. A Content-Security-Policy keeps it on its own origin, except for pictures: a card may show\nan image by its web address (the 行政行为码 QR), as DingTalk's client does.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from workspace.runtime import current
 blueprint = Blueprint("workspace_phone", __name__)
 
 CSP = (
-    "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
+    "default-src 'self'; img-src 'self' data: blob: http: https:; style-src 'self'; script-src 'self'; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'self'"
 )
 

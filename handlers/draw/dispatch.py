@@ -85,7 +85,7 @@ def send_members(
     cards: list[CardToSend] = []
     for assignment, team, targets in slots:
         code = codes_by_object[assignment.object_id]
-        qr = codes.qr_data_uri(codes.url(ctx.settings, code))
+        qr = codes.qr_url(ctx.settings, code)
         for member in targets:
             member.state = "pending"
             member.dispatched_at = ctx.now

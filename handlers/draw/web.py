@@ -84,3 +84,25 @@ def register_web(app: Flask) -> None:
         if page is None:
             return Response(not_found_page(), status=404, mimetype="text/html", headers=HEADERS)
         return Response(code_page(page), status=200, mimetype="text/html", headers=HEADERS)
+
+    @app.get("/code/<string:text>/qr.png")
+    def behaviour_code_qr(text: str) -> Response:
+        """The QR picture a dispatch card shows: the address of the code's public page. Only for
+        codes that exist; the picture never changes, so phones and proxies may keep it."""
+        code = codes.normalise(text)
+        services = app.extensions["chayici"]
+        known = None
+        if code is not None:
+            with services.db.read() as session:
+                known = session.execute(select(BehaviourCode.id).where(BehaviourCode.code == code)).first()
+        if code is None or known is None:
+            return Response(not_found_page(), status=404, mimetype="text/html", headers=HEADERS)
+        return Response(
+            codes.qr_png(codes.url(services.settings, code)),
+            status=200,
+            mimetype="image/png",
+            headers={
+                "Cache-Control": "public, max-age=31536000, immutable",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )

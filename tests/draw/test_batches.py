@@ -17,7 +17,10 @@ from tests.draw.conftest import context
 
 
 def test_send_cards_creates_each_card_once_and_updates_an_existing_one(services, clock):
-    cards = [CardToSend("notice", f"batch-{n}", f"staff-{n}", {"title": f"第{n}张"}) for n in range(3)]
+    cards = [
+        CardToSend("notice", f"batch-{n}", f"staff-{n}", {"title": f"第{n}张"}, audience=(f"staff-{n}",), entity=("assignment_member", n))
+        for n in range(3)
+    ]  # fmt: skip
     with services.db.write() as session:
         context(services, session).send_cards(cards)
     with services.db.write() as session:
@@ -40,6 +43,11 @@ def test_send_cards_creates_each_card_once_and_updates_an_existing_one(services,
     assert creates == 4
     assert [u.payload["outTrackId"] for u in updates] == ["batch-0"] and first.params["title"] == "改"
     assert (group.space_type, group.space_id) == ("IM_GROUP", "cidX==")
+    with services.db.read() as session:
+        second = session.get(CardInstance, "batch-2")
+        assert (second.space_type, second.space_id, second.audience) == ("IM_ROBOT", "staff-2", ["staff-2"])
+        assert (second.entity_type, second.entity_id, second.params) == ("assignment_member", "2", {"title": "第2张"})
+        assert (second.version, second.state, second.created_at) == (1, "active", clock.now())
 
 
 def test_a_block_of_numbers_continues_the_sequence_and_is_never_handed_out_again(services, clock):

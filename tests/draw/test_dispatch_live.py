@@ -7,6 +7,7 @@ import json
 
 from sqlalchemy import func, select
 
+from handlers.draw.codes import qr_png
 from storage.models import (
     Assignment,
     AssignmentMember,
@@ -102,7 +103,7 @@ def test_approval_draws_and_one_click_sends_every_team_member_a_private_card(liv
         ]
         params = card["params"]
         assert params["status"] == "待确认" and params["can_answer"] == "true"
-        assert params["qr"].startswith("data:image/png;base64,")
+        assert params["qr"] == f"{services.settings.public_base_url}/code/{params['code'].replace(' ', '')}/qr.png"
         own_item = {1: "门前三包", 2: "燃气使用", 3: "没有单列"}[member.unit_id - 1]
         assert own_item in params["items"]
         assert len(json.loads(params["team"])) == 3
@@ -259,3 +260,17 @@ def test_the_public_code_page_of_a_dispatched_object(live, services, draw_world)
         assert text in page.text
     assert "33110001" in page.text or "33110002" in page.text or "33110003" in page.text
     assert "13900000000" not in page.text and "0578" not in page.text and "对象0" not in page.text
+
+
+def test_the_card_shows_the_qr_picture_of_the_code_page_address(live, services, draw_world):
+    """The card carries the picture's address; the bot draws it on request, for known codes only."""
+    approve(live)
+    members = dispatch(live)
+    card = live.card(f"dispatch-{members[0].assignment_id}-{members[0].inspector_id}")
+    code = card["params"]["code"].replace(" ", "")
+    picture = live.http.get(f"{live.bot.url}/code/{code}/qr.png", timeout=10)
+    assert picture.status_code == 200 and picture.headers["Content-Type"] == "image/png"
+    assert "immutable" in picture.headers["Cache-Control"]
+    assert picture.content == qr_png(f"{services.settings.public_base_url}/code/{code}")
+    other = live.http.get(f"{live.bot.url}/code/{'A' * 24}/qr.png", timeout=10)
+    assert other.status_code == 404 and not other.headers["Content-Type"].startswith("image/")

@@ -196,6 +196,7 @@
     if (/^data:image\/(png|jpe?g|gif|webp);base64,/i.test(v)) return v;
     if (v.startsWith("@")) return "/_ws/media/" + enc(v);
     if (v.startsWith("/") && !v.startsWith("//")) return v;
+    if (/^https?:\/\/[^\s"'<>]+$/i.test(v)) return v;  // a picture by its address (the QR of a 行政行为码)
     return null;
   }
 
