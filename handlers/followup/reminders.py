@@ -10,7 +10,8 @@ due item whose rectification has moved on (closed, withdrawn) sends nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from datetime import date
+from typing import Any, NamedTuple
 
 from sqlalchemy import select, update
 
@@ -26,6 +27,31 @@ def _ids(items: Sequence[Any]) -> list[int]:
     return sorted({int(str(item.ref).split(":")[1]) for item in items})
 
 
+_MOVED_COLUMNS = (
+    "id", "unit_id", "task_id", "record_id", "deadline_day", "finding_id", "object_id", "order_doc_id",
+)  # fmt: skip
+
+
+class Moved(NamedTuple):
+    """A rectification ``due_soon`` moved, with the names its message needs."""
+
+    id: int
+    unit_id: int | None
+    task_id: int
+    record_id: int
+    deadline_day: date
+    item_name: str
+    name: str
+    number: str
+
+
+def _names(ctx: TickContext, key: Any, value: Any, ids: set[int]) -> dict[int, str]:
+    found: dict[int, str] = {}
+    for chunk in slices(ctx.session, sorted(ids)):
+        found.update(ctx.session.execute(select(key, value).where(id_in(ctx.session, key, chunk))).all())
+    return found
+
+
 def due_soon(ctx: TickContext, items: Sequence[Any]) -> None:
     """N working days before the deadline: the state moves to due_soon and the team is told.
 
@@ -35,37 +61,32 @@ def due_soon(ctx: TickContext, items: Sequence[Any]) -> None:
     """
     table = Rectification.__table__
     ids = _ids(items)
-    before: dict[int, str] = {}
+    moved: list[tuple[Any, str]] = []
     for state in ("ordered", "served"):
         for chunk in slices(ctx.session, ids):
-            moved_ids = ctx.session.execute(
-                update(table)
-                .where(id_in(ctx.session, table.c.id, chunk), table.c.state == state)
-                .values(state="due_soon", updated_at=ctx.now)
-                .returning(table.c.id)
-            ).scalars()
-            before.update(dict.fromkeys(moved_ids, state))
-    if not before:
+            moved += [
+                (row, state)
+                for row in ctx.session.execute(
+                    update(table)
+                    .where(id_in(ctx.session, table.c.id, chunk), table.c.state == state)
+                    .values(state="due_soon", updated_at=ctx.now)
+                    .returning(*(table.c[name] for name in _MOVED_COLUMNS))
+                )
+            ]
+    if not moved:
         return
-    moving: list[Any] = []
-    for chunk in slices(ctx.session, sorted(before)):
-        moving += ctx.session.execute(
-            select(
-                Rectification.id,
-                Rectification.unit_id,
-                Rectification.task_id,
-                Rectification.record_id,
-                Rectification.deadline_day,
-                Finding.item_name,
-                InspectionObject.name,
-                Document.number,
-            )
-            .join(Finding, Finding.id == Rectification.finding_id)
-            .join(InspectionObject, InspectionObject.id == Rectification.object_id)
-            .join(Document, Document.id == Rectification.order_doc_id)
-            .where(id_in(ctx.session, Rectification.id, chunk))
-            .order_by(Rectification.id)
-        ).all()
+    moved.sort(key=lambda pair: pair[0].id)
+    # Names for the messages, each table by primary key: a join of ten thousand rectifications
+    # with their findings makes PostgreSQL hash a scan of the whole finding table.
+    item_names = _names(ctx, Finding.id, Finding.item_name, {r.finding_id for r, _ in moved})
+    object_names = _names(ctx, InspectionObject.id, InspectionObject.name, {r.object_id for r, _ in moved})
+    numbers = _names(ctx, Document.id, Document.number, {r.order_doc_id for r, _ in moved})
+    before = {r.id: state for r, state in moved}
+    moving = [
+        Moved(r.id, r.unit_id, r.task_id, r.record_id, r.deadline_day, item_names.get(r.finding_id, ""),
+              object_names.get(r.object_id, ""), numbers.get(r.order_doc_id, ""))
+        for r, _ in moved
+    ]  # fmt: skip
     ctx.audit_many(
         [
             (
