@@ -7,7 +7,8 @@ here and are numbered, stored and sent by the same machinery (handlers/documents
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from cards.documents.form import DocumentForm, FormTable
@@ -40,9 +41,26 @@ def build(kind: str, number: str, fields: dict[str, Any], *, voided: str = "") -
 
 
 def render_pdf(
-    kind: str, number: str, fields: dict[str, Any], *, font_path: str = "", voided: str = ""
+    kind: str,
+    number: str,
+    fields: dict[str, Any],
+    *,
+    font_path: str = "",
+    voided: str = "",
+    pictures: Mapping[str, bytes] | None = None,
 ) -> bytes:
-    return render(build(kind, number, fields, voided=voided), font_path=font_path)
+    """Draw a document. ``fields["signature_images"]`` ([{label, sha256}]) names drawn signatures;
+    ``pictures`` gives their bytes by SHA-256 (the caller reads and checks them). A picture that
+    is not given is left out, and the printed SHA-256 reference still names it."""
+    form = build(kind, number, fields, voided=voided)
+    shown = [
+        (str(entry["label"]), pictures[entry["sha256"]])
+        for entry in fields.get("signature_images", [])
+        if pictures and entry.get("sha256") in pictures
+    ]
+    if shown:
+        form = replace(form, signature_images=shown)
+    return render(form, font_path=font_path)
 
 
 __all__ = ["BUILDERS", "TITLES", "DocumentForm", "FormTable", "build", "render", "render_pdf"]

@@ -28,5 +28,7 @@ class DocumentForm:
     tables: list[FormTable] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)  # numbered rights and duties
     signatures: list[str] = field(default_factory=list)  # lines at the foot, right-aligned
+    # Drawn signatures (label, PNG bytes), shown above the signature lines.
+    signature_images: list[tuple[str, bytes]] = field(default_factory=list)
     footer: str = ""  # e.g. how many copies and who gets them
     voided: str = ""  # when set, a 作废 mark with the reason

@@ -16,8 +16,9 @@ from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
-from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import Flowable
 
 from cards.documents.fonts import cjk_font
@@ -129,6 +130,32 @@ def _grid_table(spec: FormTable, styles: dict[str, ParagraphStyle], width: float
     return [Paragraph(_escape(spec.title), styles["heading"]), Spacer(1, 1 * mm), table]
 
 
+SIGNATURE_HEIGHT = 16 * mm
+
+
+def _signature_table(images: list[tuple[str, bytes]], styles: dict[str, Any], width: float) -> Table:
+    """Drawn signatures side by side, each scaled to one height, its label underneath."""
+    per_row = 3
+    cell = width / per_row
+    pictures: list[Any] = []
+    labels: list[Any] = []
+    centred = ParagraphStyle("signature_label", parent=styles["small"], alignment=TA_CENTER)
+    for label, data in images:
+        reader = ImageReader(io.BytesIO(data))
+        w, h = reader.getSize()
+        scale = min(SIGNATURE_HEIGHT / max(h, 1), (cell - 4 * mm) / max(w, 1))
+        pictures.append(Image(io.BytesIO(data), width=w * scale, height=h * scale, mask="auto"))
+        labels.append(Paragraph(_escape(label), centred))
+    rows: list[list[Any]] = []
+    for start in range(0, len(pictures), per_row):
+        pad = per_row - len(pictures[start : start + per_row])
+        rows.append(pictures[start : start + per_row] + [""] * pad)
+        rows.append(labels[start : start + per_row] + [""] * pad)
+    table = Table(rows, colWidths=[cell] * per_row)
+    table.setStyle(TableStyle([("ALIGN", (0, 0), (-1, -1), "CENTER"), ("VALIGN", (0, 0), (-1, -1), "BOTTOM")]))
+    return table
+
+
 def render(form: DocumentForm, *, font_path: str = "") -> bytes:
     """The PDF bytes of ``form``."""
     font = cjk_font(font_path).name
@@ -169,8 +196,11 @@ def render(form: DocumentForm, *, font_path: str = "") -> bytes:
             Paragraph(_escape(f"{index}. {text}"), styles["plain"])
             for index, text in enumerate(form.notices, start=1)
         ]
-    if form.signatures:
-        lines = [Spacer(1, 6 * mm)] + [Paragraph(_escape(line), styles["sign"]) for line in form.signatures]
+    if form.signatures or form.signature_images:
+        lines: list[Any] = [Spacer(1, 6 * mm)]
+        if form.signature_images:
+            lines.append(_signature_table(form.signature_images, styles, width))
+        lines += [Paragraph(_escape(line), styles["sign"]) for line in form.signatures]
         story.append(KeepTogether(lines))
     if form.footer:
         story += [Spacer(1, 3 * mm), Paragraph(_escape(form.footer), styles["small"])]

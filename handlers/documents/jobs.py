@@ -14,7 +14,22 @@ from bot.dingtalk.errors import FatalError
 from cards.documents import render_pdf
 from handlers.documents import store
 from handlers.documents.service import on_rendered
+from handlers.results.blobs import Tampered, open_store
 from storage.models import Document
+
+
+def _pictures(job: JobContext, fields: dict[str, Any]) -> dict[str, bytes]:
+    """The drawn signatures a document prints, read from the evidence store and checked against
+    their SHA-256. Bytes that no longer match stop the rendering: a legal record must not show a
+    signature other than the one that was given."""
+    store = open_store(job.settings)
+    pictures: dict[str, bytes] = {}
+    for entry in fields.get("signature_images", []):
+        try:
+            pictures[entry["sha256"]] = store.get(entry["key"], entry["sha256"])
+        except (OSError, Tampered) as exc:
+            raise FatalError(f"signature {entry['sha256'][:12]} cannot be printed: {exc}") from exc
+    return pictures
 
 
 def render_document(job: JobContext, payload: dict[str, Any]) -> str:
@@ -28,7 +43,9 @@ def render_document(job: JobContext, payload: dict[str, Any]) -> str:
     path = digest = None
     size = 0
     if not rendered:
-        data = render_pdf(kind, number, fields, font_path=job.settings.cjk_font_path)
+        data = render_pdf(
+            kind, number, fields, font_path=job.settings.cjk_font_path, pictures=_pictures(job, fields)
+        )
         path, digest = store.put(job.settings.data_dir, data, suffix=".pdf")
         size = len(data)
     with job.db.write() as session:

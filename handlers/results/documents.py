@@ -153,10 +153,35 @@ def site_record_fields(
             if orders
             else content.get("measures", ""),
             "signature": sign,
+            "signature_images": _signature_images(ctx, loaded, signature),
             "version": version,
         }
     )
     return fields
+
+
+def _signature_images(ctx: Context, loaded: Loaded, signature: dict[str, Any]) -> list[dict[str, str]]:
+    """The drawn signatures the record names: label, SHA-256 and where the bytes are kept. The
+    render job reads them, checks each hash and prints the pictures on the record."""
+    names = {str(m.inspector.id): m.name for m in loaded.team}
+    wanted: list[tuple[str, str]] = []
+    if signature.get("party_sha"):
+        wanted.append(("被检查人签名", signature["party_sha"]))
+    for inspector_id, sha in signature.get("inspectors", {}).items():
+        wanted.append((f"检查人员签名（{names.get(inspector_id, '')}）", sha))
+    if not wanted:
+        return []
+    keys = dict(
+        ctx.session.execute(
+            select(Evidence.sha256, Evidence.storage_key).where(
+                Evidence.record_id == loaded.record.id,
+                Evidence.kind == "signature",
+                Evidence.state == "stored",
+                Evidence.sha256.in_([sha for _, sha in wanted]),
+            )
+        ).all()
+    )
+    return [{"label": label, "sha256": sha, "key": keys[sha]} for label, sha in wanted if keys.get(sha)]
 
 
 def _role(role: str) -> str:

@@ -3,14 +3,20 @@ validation per field, ODK submission ids, versions, optimistic concurrency, evid
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import shutil
+import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
+from bot.dingtalk.errors import FatalError
 from handlers.draw import dispatch, service
 from handlers.results import links
 from handlers.results.blobs import open_store
@@ -247,3 +253,49 @@ def test_form_links_are_signed_bound_and_expire_and_the_page_is_small_and_self_c
     services.clock.advance(hours=services.settings.result_link_hours + 1)
     expired = client.get(f"/form/{token}")
     assert expired.status_code == 403 and "过期" in expired.text
+
+
+def _pdf_tool(*command: str) -> str:
+    if shutil.which(command[0]) is None:
+        pytest.skip(f"{command[0]} (poppler-utils) is not installed; cannot read the PDF")
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
+
+
+def test_drawn_signatures_are_printed_on_the_site_record_and_tampered_bytes_stop_the_print(
+    client, services, setup
+):
+    party, inspector = png(21), png(22)
+    body = submission(
+        signature="electronic",
+        party_signature_data="data:image/png;base64," + base64.b64encode(party).decode(),
+        inspector_signature_data="data:image/png;base64," + base64.b64encode(inspector).decode(),
+    )
+    answer = post(client, services, setup, "submit", **body)
+    assert answer.status_code == 200 and answer.json["kind"] == "created", answer.json
+    run_worker(services)
+    with services.db.read() as session:
+        record = session.execute(select(Document).where(Document.kind == "site_record")).scalar_one()
+        names = {e.sha256: e.role for e in session.execute(select(Evidence)).scalars()}
+    labels = [entry["label"] for entry in record.fields["signature_images"]]
+    assert labels[0] == "被检查人签名" and labels[1].startswith("检查人员签名（")
+    assert {entry["sha256"] for entry in record.fields["signature_images"]} == {
+        hashlib.sha256(party).hexdigest(),
+        hashlib.sha256(inspector).hexdigest(),
+    } == set(names)
+    path = Path(services.settings.data_dir) / record.file_path
+    text_out = _pdf_tool("pdftotext", str(path), "-")
+    assert "被检查人签名" in text_out and "电子签名存证" in text_out
+    listing = _pdf_tool("pdfimages", "-list", str(path)).splitlines()[2:]
+    assert len([line for line in listing if line.split()[2] == "image"]) == 2
+
+    # The same record printed again after the party's bytes were changed on disk: refused.
+    from handlers.documents.jobs import _pictures
+    from handlers.results.blobs import open_store as store_of
+
+    entry = record.fields["signature_images"][0]
+    stored = Path(services.settings.data_dir) / "evidence" / entry["key"]
+    assert store_of(services.settings).get(entry["key"], entry["sha256"]) == party
+    stored.chmod(0o644)
+    stored.write_bytes(png(99))
+    with pytest.raises(FatalError, match="cannot be printed"):
+        _pictures(SimpleNamespace(settings=services.settings), record.fields)
