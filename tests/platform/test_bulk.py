@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from storage import outbox
+from storage.base import canonical_json
 from storage.bulk import insert_rows
 from storage.models import OutboxMessage
 
@@ -68,3 +69,23 @@ def test_nothing_to_insert_touches_nothing(services):
     with services.db.write() as session:
         assert insert_rows(session, OutboxMessage.__table__, ("dedupe_key",), []) == 0
     assert _outbox(services) == {}
+
+
+def test_awkward_text_survives_the_trip_exactly(services):
+    """Quotes, backslashes, braces, commas, NULL-like words and Chinese go in and come out as
+    they were (on PostgreSQL the columns travel as array literals)."""
+    awkward = ['a"b', "c\\d", "{e,f}", "NULL", "", " 空格 ", "中文，标点「」", "x\ny", "\\\"{,}\\"]
+    rows = [(f"k{n}", "robot.oto", canonical_json({"t": text}), text, None) for n, text in enumerate(awkward)]
+    with services.db.write() as session:
+        added = insert_rows(
+            session,
+            OutboxMessage.__table__,
+            ("dedupe_key", "kind", "payload", "rate_keys", "last_error"),
+            rows,
+            constants={"state": "pending", "attempts": 0, "max_attempts": 1, "next_attempt_at": NOW, "created_at": NOW},
+        )  # fmt: skip
+    assert added == len(awkward)
+    stored = _outbox(services)
+    for n, text in enumerate(awkward):
+        row = stored[f"k{n}"]
+        assert (row.rate_keys, row.payload, row.last_error) == (text, {"t": text}, None)
