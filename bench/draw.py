@@ -534,7 +534,9 @@ def main() -> int:
     parser.add_argument("--inspectors", type=int, default=INSPECTORS)
     parser.add_argument("--deliver", type=int, default=1000, help="dispatch cards to deliver (0 = skip)")
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for delivery")
-    parser.add_argument("--workers", type=int, default=1, help="outbox workers sharing the rate limit")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="outbox workers sharing the rate limit (chayici worker runs 2)"
+    )
     parser.add_argument("--batch", type=int, default=20, help="outbox rows one worker claims at a time")
     args = parser.parse_args()
     if not args.no_sqlite:

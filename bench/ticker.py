@@ -15,9 +15,11 @@ ratio and the time per due row. The PostgreSQL database given is wiped.
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 import tempfile
 import time
+from contextlib import closing
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -170,8 +172,13 @@ def seed(db: Database, rows: int, due_fraction: float) -> int:
         connection.execute(text("ANALYZE"))  # fresh statistics, as a running database has
     # A running database has checkpointed long ago; without this the first tick would pay for
     # writing back the million rows just seeded (SQLite's WAL, PostgreSQL's dirty buffers).
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text("CHECKPOINT" if db.is_postgres else "PRAGMA wal_checkpoint(TRUNCATE)"))
+    if db.is_postgres:
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("CHECKPOINT"))
+    else:
+        db.dispose()
+        with closing(sqlite3.connect(str(db.engine.url.database))) as connection:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return due_count
 
 

@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     outbox_backoff_base_seconds: float = 2.0
     outbox_backoff_cap_seconds: float = 600.0
     outbox_idle_sleep_seconds: float = 0.5
+    # Outbox loops per worker process. They share the rate limits through the database; with two,
+    # one can draw a PDF while the other waits on a card call (one loop reached 77-82 % of the
+    # card rate limit on a 2-vCPU machine, two reached 94 %: bench/draw.py).
+    outbox_worker_threads: int = Field(default=2, ge=1, le=16)
     # Rate limits per key family: "<count>/<seconds>". Keys are documented in bot/ratelimit.py.
     rate_limits: JsonMap = Field(
         default_factory=lambda: {

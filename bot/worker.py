@@ -251,6 +251,20 @@ class OutboxWorker:
         return str(task_id) if task_id is not None else None
 
 
+def run_workers(
+    services: Services, client_factory: Callable[[], DingTalkClient], stop: threading.Event, *, name: str
+) -> list[threading.Thread]:
+    """Start ``settings.outbox_worker_threads`` outbox loops, each with its own client (its own
+    HTTP session and token) and worker id; they run until ``stop`` is set. Returns the threads."""
+    threads = []
+    for index in range(services.settings.outbox_worker_threads):
+        worker = OutboxWorker(services, client_factory(), worker_id=f"{name}:{os.getpid()}:{index}")
+        thread = threading.Thread(target=worker.run, args=(stop,), name=f"outbox-{index}", daemon=True)
+        thread.start()
+        threads.append(thread)
+    return threads
+
+
 def drain(worker: OutboxWorker, *, timeout: float = 10.0, wait: bool = True) -> int:
     """Run rounds until no row is pending or running (tests, benchmarks). Returns rows sent.
 

@@ -121,7 +121,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _worker(_args: argparse.Namespace) -> int:
     from bot.dingtalk.client import DingTalkClient
     from bot.ticker import Ticker
-    from bot.worker import OutboxWorker
+    from bot.worker import run_workers
     from chayici import build_services
 
     services = build_services(_settings())
@@ -130,7 +130,11 @@ def _worker(_args: argparse.Namespace) -> int:
     ticker = Ticker(services)
     ticker.start()
     try:
-        OutboxWorker(services, DingTalkClient(services.settings)).run(stop)
+        threads = run_workers(services, lambda: DingTalkClient(services.settings), stop, name="worker")
+        while not stop.wait(0.5):
+            pass
+        for thread in threads:
+            thread.join(30)
     finally:
         ticker.stop()
     return 0

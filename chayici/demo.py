@@ -24,7 +24,7 @@ from werkzeug.serving import make_server
 from bot.dingtalk.client import DingTalkClient
 from bot.settings import Settings
 from bot.ticker import Ticker
-from bot.worker import OutboxWorker
+from bot.worker import run_workers
 from chayici import build_app, build_services
 from storage.migrate import upgrade
 from workspace import WorkspaceConfig, WorkspaceServer
@@ -156,9 +156,7 @@ def run_demo(*, host: str, bot_port: int, workspace_port: int, data_dir: str, fr
     _announce(workspace.base_url, description)
 
     stop = threading.Event()
-    worker = OutboxWorker(services, DingTalkClient(settings), worker_id="demo-worker")
-    worker_thread = threading.Thread(target=worker.run, args=(stop,), name="outbox", daemon=True)
-    worker_thread.start()
+    worker_threads = run_workers(services, lambda: DingTalkClient(settings), stop, name="demo-worker")
     ticker = Ticker(services)
     ticker.start()
     print(_guide(description, workspace.base_url, bot_url), flush=True)
@@ -174,7 +172,8 @@ def run_demo(*, host: str, bot_port: int, workspace_port: int, data_dir: str, fr
     finally:
         print("正在停止……", flush=True)
         ticker.stop()
-        worker_thread.join(timeout=5)
+        for thread in worker_threads:
+            thread.join(timeout=5)
         bot_server.shutdown()
         workspace.stop()
         services.db.dispose()

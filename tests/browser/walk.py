@@ -227,6 +227,8 @@ class Walk:
         ]
         code = card.locator(".md", has_text="行政行为码：").inner_text()
         self.code = re.sub(r"\s", "", code.split("：", 1)[1])
+        qr = card.locator('img[alt="行政行为码"]')  # fetched from the bot by its address
+        self.page.wait_for_function("img => img.complete && img.naturalWidth > 100", arg=qr.element_handle())
         self.click_in_card(card, "accept")
         self.toast_says("已接受")
         expect(card.locator(".pill")).to_have_text("已接受")

@@ -6,15 +6,17 @@ the real HTTP workspace is exercised in tests/platform/test_delivery.py.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import Counter
 from datetime import timedelta
+from time import monotonic as clock_time
 
 import pytest
 from sqlalchemy import select
 
 from bot.dingtalk.errors import FatalError, RetryableError
-from bot.worker import OutboxWorker, drain
+from bot.worker import OutboxWorker, drain, run_workers
 from storage import outbox
 from storage.models.platform import OutboxMessage
 
@@ -211,6 +213,45 @@ def test_a_job_kind_registered_by_a_capability_is_performed(services, clock):
     drain(OutboxWorker(services, client=None))  # type: ignore[arg-type]
     assert seen == [{"x": 1}]
     assert _rows(services)[0].platform_ref == "done"
+
+
+def test_the_worker_process_runs_its_configured_loops_which_share_the_queue_and_stop(services, clock):
+    """``run_workers`` starts ``outbox_worker_threads`` loops with their own ids and clients; they
+    send every row once between them and all end when told to stop."""
+    services.settings = services.settings.model_copy(update={"outbox_worker_threads": 3, "outbox_idle_sleep_seconds": 0.02})
+    seen: list[int] = []
+    lock = threading.Lock()
+    clients: list[object] = []
+
+    @services.router.job("test.count")
+    def perform(ctx, payload):
+        assert ctx.client in clients
+        with lock:
+            seen.append(payload["n"])
+        return "done"
+
+    with services.db.write() as session:
+        for n in range(40):
+            outbox.enqueue(session, kind="test.count", dedupe_key=f"count:{n}", payload={"n": n}, now=clock.now())
+
+    def client() -> object:
+        clients.append(object())
+        return clients[-1]
+
+    stop = threading.Event()
+    threads = run_workers(services, client, stop, name="test")  # type: ignore[arg-type]
+    assert [t.name for t in threads] == ["outbox-0", "outbox-1", "outbox-2"] and len(clients) == 3
+    deadline = clock_time() + 20
+    while clock_time() < deadline and len(seen) < 40:
+        threading.Event().wait(0.05)
+    stop.set()
+    for thread in threads:
+        thread.join(10)
+    assert sorted(seen) == list(range(40))
+    assert not any(thread.is_alive() for thread in threads)
+    rows = _rows(services)
+    assert {row.state for row in rows} == {"sent"}
+    assert {row.locked_by for row in rows} <= {f"test:{os.getpid()}:{i}" for i in range(3)}
 
 
 @pytest.mark.slow
