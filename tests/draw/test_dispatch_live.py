@@ -244,11 +244,16 @@ def test_each_object_gets_a_numbered_notice_rendered_by_the_worker_sent_to_its_t
     assert all(len(c["json"]["userIds"]) == 3 for c in files)
 
 
-def test_the_public_code_page_of_a_dispatched_object(live, services, draw_world):
+def _dispatched_code(live) -> str:
+    """Approve, dispatch, and read the 行政行为码 off the first dispatch card."""
     approve(live)
     members = dispatch(live)
     card = live.card(f"dispatch-{members[0].assignment_id}-{members[0].inspector_id}")
-    code = card["params"]["code"].replace(" ", "")
+    return card["params"]["code"].replace(" ", "")
+
+
+def test_the_public_code_page_of_a_dispatched_object(live, services, draw_world):
+    code = _dispatched_code(live)
     page = live.http.get(f"{live.bot.url}/code/{code}", timeout=10)
     assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
     for text in (
@@ -264,10 +269,7 @@ def test_the_public_code_page_of_a_dispatched_object(live, services, draw_world)
 
 def test_the_card_shows_the_qr_picture_of_the_code_page_address(live, services, draw_world):
     """The card carries the picture's address; the bot draws it on request, for known codes only."""
-    approve(live)
-    members = dispatch(live)
-    card = live.card(f"dispatch-{members[0].assignment_id}-{members[0].inspector_id}")
-    code = card["params"]["code"].replace(" ", "")
+    code = _dispatched_code(live)
     picture = live.http.get(f"{live.bot.url}/code/{code}/qr.png", timeout=10)
     assert picture.status_code == 200 and picture.headers["Content-Type"] == "image/png"
     assert "immutable" in picture.headers["Cache-Control"]
