@@ -8,8 +8,9 @@ already in driver form (str, int, float, bool, None; JSON already encoded), valu
 same for every row are processed once, and the rows go to the driver as they are:
 
 - SQLite: one ``executemany`` on the session's own connection.
-- PostgreSQL: one ``INSERT … SELECT … FROM unnest(%s::type[], …)``: a single round trip with one
-  array per column, and ``ON CONFLICT … DO NOTHING`` still works (COPY cannot skip conflicts).
+- PostgreSQL: one ``INSERT … SELECT … FROM unnest(%b::type[], …)``: a single round trip with one
+  binary array per column (psycopg's text arrays escape every element with a regular expression
+  in Python), and ``ON CONFLICT … DO NOTHING`` still works (COPY cannot skip conflicts).
 
 Both run inside the session's transaction.
 """
