@@ -60,11 +60,39 @@ def pg_ready() -> str:
     return PG_URL
 
 
+# Empties the tables a test wrote to and restarts every id sequence, in one round trip. A TRUNCATE
+# of all fifty tables made new files for each of them and their indexes: 0.35 s a test, a third of
+# the PostgreSQL run; a test touches a handful of tables.
+_RESET_PG = """
+DO $$
+DECLARE
+    name text;
+    used boolean;
+    busy text[] := '{}';
+BEGIN
+    FOREACH name IN ARRAY string_to_array('{tables}', ',') LOOP
+        EXECUTE format('SELECT EXISTS (SELECT 1 FROM %I)', name) INTO used;
+        IF used THEN
+            busy := busy || name;
+        END IF;
+    END LOOP;
+    IF array_length(busy, 1) > 0 THEN
+        EXECUTE 'TRUNCATE ' || (SELECT string_agg(format('%I', t), ', ') FROM unnest(busy) AS t) || ' CASCADE';
+    END IF;
+    PERFORM setval(c.oid, 1, false)
+    FROM pg_class AS c
+    WHERE c.relkind = 'S' AND c.relnamespace = 'public'::regnamespace;
+END
+$$
+"""
+
+
 def _truncate_pg(url: str) -> None:
     database = Database(url)
-    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    tables = ",".join(table.name for table in Base.metadata.sorted_tables)
     with database.engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        # A DO block takes no parameters; the names are our own tables.
+        connection.execute(text(_RESET_PG.replace("{tables}", tables)))
     database.dispose()
 
 
