@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import bisect
 import gc
+import logging
 import os
 import random
 import signal
@@ -333,6 +334,7 @@ def deliver(services: Any, limit: int, timeout: float, workers: int) -> dict[str
     from storage.models import AssignmentMember, ChatIdentity, OutboxMessage
     from workspace import WorkspaceConfig, WorkspaceServer
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one log line per call would bury the figures
     settings = services.settings
     with services.db.write() as session:
         cards = list(
