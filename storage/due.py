@@ -54,8 +54,7 @@ def claim_due(session: Session, *, now: datetime, limit: int) -> list[Any]:
     item whose handler fails is put back with ``postpone``.
 
     Returns plain rows (id, kind, ref, dedupe_key, due_at, payload) in due order: a tick may claim
-    ten thousand, and ORM objects for all of them cost more than the reminders themselves. Use
-    ``load`` for the few items a single-item handler needs as objects.
+    ten thousand, and ORM objects for all of them cost more than the reminders themselves.
     """
     table = DueItem.__table__
     chosen = (
@@ -78,13 +77,6 @@ def claim_due(session: Session, *, now: datetime, limit: int) -> list[Any]:
         .returning(table.c.id, table.c.kind, table.c.ref, table.c.dedupe_key, table.c.due_at, table.c.payload)
     )
     return sorted(session.execute(claimed), key=lambda row: (row.due_at, row.id))
-
-
-def load(session: Session, item_id: int) -> DueItem:
-    """The ORM object of a claimed item."""
-    item = session.get(DueItem, item_id)
-    assert item is not None
-    return item
 
 
 def postpone(
