@@ -65,7 +65,9 @@ def make_bodies(count: int, ts: str) -> tuple[list[bytes], dict[str, str]]:
     return bodies, headers
 
 
-def start_server(database_url: str, port: int, workers: int, data_dir: str) -> subprocess.Popen[bytes]:
+def start_server(
+    database_url: str, port: int, workers: int, data_dir: str, threads: int = 1
+) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env.update(
         {
@@ -82,7 +84,9 @@ def start_server(database_url: str, port: int, workers: int, data_dir: str) -> s
         "-w",
         str(workers),
         "-k",
-        "sync",
+        "gthread" if threads > 1 else "sync",
+        "--threads",
+        str(threads),
         "-b",
         f"127.0.0.1:{port}",
         "--log-level",
@@ -228,6 +232,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=1, help="threads per worker (gthread when > 1)")
     args = parser.parse_args()
 
     from storage.db import Database
@@ -248,7 +253,7 @@ def main() -> None:
     database.dispose()
 
     port = free_port()
-    server = start_server(url, port, args.workers, tmp)
+    server = start_server(url, port, args.workers, tmp, args.threads)
     ts = str(int(time.time() * 1000))
     bodies, headers = make_bodies(200_000, ts)
     base = f"http://127.0.0.1:{port}"
@@ -268,9 +273,10 @@ def main() -> None:
         server.wait(timeout=10)
 
     backend = "PostgreSQL" if args.pg else "SQLite"
+    kind = f"gthread ({args.threads} threads)" if args.threads > 1 else "sync"
     tool = "wrk" if use_wrk else "python client"
     print(
-        f"webhook benchmark on {backend}, gunicorn sync x{args.workers}, load by {tool}, {args.connections} connections, {args.seconds}s"
+        f"webhook benchmark on {backend}, gunicorn {kind} x{args.workers}, load by {tool}, {args.connections} connections, {args.seconds}s"
     )
     print(
         f"(a) bare endpoint        {bare['rps']:8.0f} req/s  p50 {bare['p50']:6.2f} ms  p99 {bare['p99']:6.2f} ms"

@@ -3,8 +3,9 @@
 The object pool can hold a million rows, so it is read as two texts built by the database
 (comma-separated ids and one stratum letter per object, both in ascending id order) instead of
 a million Python rows: on SQLite the table is scanned in rowid order (``NOT INDEXED``), on
-PostgreSQL a subquery ordered by id feeds ``string_agg``. The same predicate decides whether a
-handful of given objects are in the pool (``in_pool``), so the two cannot drift apart.
+PostgreSQL subqueries ordered by id feed ``string_agg``, one per id range, in parallel. The same
+predicate decides whether a handful of given objects are in the pool (``in_pool``), so the two
+cannot drift apart.
 """
 
 from __future__ import annotations
@@ -97,21 +98,59 @@ class ObjectPoolText:
     strata: str  # "DAB"
 
 
+# The PostgreSQL pool read is split into this many id ranges, aggregated side by side.
+POOL_PARTS = 4
+
+
 def object_pool(session: Session, flt: PoolFilter) -> ObjectPoolText:
     where, values, expanding = _where(flt)
     if session.get_bind().dialect.name == "postgresql":
-        sql = (
-            "SELECT count(*), string_agg(p.id::text, ','), string_agg(p.s, '') FROM "
-            f"(SELECT o.id AS id, {STRATUM_SQL} AS s FROM inspection_object AS o WHERE {where} "
-            "ORDER BY o.id) AS p"
-        )
-    else:
-        sql = (
-            f"SELECT count(*), group_concat(o.id, ','), group_concat({STRATUM_SQL}, '') "
-            f"FROM inspection_object AS o NOT INDEXED WHERE {where}"
-        )
+        return _object_pool_postgres(session, where, values, expanding)
+    sql = (
+        f"SELECT count(*), group_concat(o.id, ','), group_concat({STRATUM_SQL}, '') "
+        f"FROM inspection_object AS o NOT INDEXED WHERE {where}"
+    )
     size, ids, strata = session.execute(_statement(sql, expanding), values).one()
     return ObjectPoolText(int(size or 0), ids or "", strata or "")
+
+
+def _object_pool_postgres(
+    session: Session, where: str, values: dict[str, Any], expanding: list[str]
+) -> ObjectPoolText:
+    """The pool as ``POOL_PARTS`` id ranges in one ``UNION ALL`` statement.
+
+    ``string_agg`` cannot run in parallel before PostgreSQL 16, so a single ordered aggregate over
+    a million rows ran in one process while the naive ``ORDER BY random()`` used the parallel
+    workers. Each branch of a ``UNION ALL`` aggregates its own range, and the planner hands the
+    branches to parallel workers (Parallel Append); one statement means one snapshot, and the
+    parts joined in range order are exactly the single ordered aggregate. The outer ranges are
+    open, so the split points (from the primary key) decide only the balance, never membership.
+    """
+    low, high = session.execute(text("SELECT min(id), max(id) FROM inspection_object")).one()
+    if low is None:
+        return ObjectPoolText(0, "", "")
+    step = (high - low + 1) / POOL_PARTS
+    bounds = [low + int(step * part) for part in range(1, POOL_PARTS)]
+    ranges = [
+        " AND ".join(
+            ([f"o.id >= :b{part - 1}"] if part > 0 else [])
+            + ([f"o.id < :b{part}"] if part < len(bounds) else [])
+        )
+        for part in range(len(bounds) + 1)
+    ]
+    sql = " UNION ALL ".join(
+        f"SELECT {part} AS part, count(*) AS n, string_agg(p.id::text, ',') AS ids, string_agg(p.s, '') AS s "
+        f"FROM (SELECT o.id AS id, {STRATUM_SQL} AS s FROM inspection_object AS o "
+        f"WHERE {where} AND {span} ORDER BY o.id) AS p"
+        for part, span in enumerate(ranges)
+    )
+    values = {**values, **{f"b{index}": bound for index, bound in enumerate(bounds)}}
+    rows = sorted(session.execute(_statement(sql, expanding), values).all())
+    return ObjectPoolText(
+        sum(int(row.n) for row in rows),
+        ",".join(row.ids for row in rows if row.ids),
+        "".join(row.s for row in rows if row.s),
+    )
 
 
 def in_pool(session: Session, flt: PoolFilter, object_ids: Iterable[int]) -> set[int]:

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from handlers.draw import cli, service
 from handlers.draw.canonical import canonical_bytes, unpack
+from handlers.draw.pool import POOL_PARTS, in_pool, object_pool, pool_filter
 from handlers.draw.progress import objects_at_cap
 from handlers.draw.verify import verify_task
 from handlers.tasks import hooks
@@ -70,6 +71,23 @@ def test_a_complaint_may_draw_no_disturb_objects_and_area_codes_limit_the_pool(s
     _, record_id = draw(services, clock, draw_world, source="complaint", area_codes=["331102"], count=2)
     ids = [int(i) for i in snapshot_of(services, record_id)["objects"]["ids"].split(",")]
     assert "无事不扰户" in names(services, ids) and "外区户" not in names(services, ids)
+
+
+def test_the_pool_read_in_parallel_id_ranges_is_every_admitted_object_once_in_id_order(
+    services, clock, draw_world
+):
+    """On PostgreSQL the pool is aggregated in id ranges side by side; joined, the parts must be
+    exactly what the predicate admits, each object once, in id order, with one stratum each."""
+    with services.db.read() as session:
+        task = make_task(session, draw_world, clock.now())
+        flt = pool_filter(task, clock.now().date())
+        every_id = list(session.execute(select(InspectionObject.id)).scalars())
+        admitted = sorted(in_pool(session, flt, every_id))
+        pool = object_pool(session, flt)
+        session.rollback()
+    ids = [int(i) for i in pool.ids.split(",")]
+    assert ids == admitted and pool.size == len(ids) == len(pool.strata)
+    assert len(every_id) > POOL_PARTS  # so that every range has something to read
 
 
 # Recorded once; the suite asserts it on SQLite and on PostgreSQL alike.
