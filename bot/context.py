@@ -113,6 +113,7 @@ class Context:
         self.staff_id = staff_id
         self.event_key = event_key
         self._seq = 0
+        self._deferred: list[outbox.Pending] | None = None
 
     # -- identity ---------------------------------------------------------------------------
     @property
@@ -186,6 +187,16 @@ class Context:
         self._seq += 1
         return f"{self.event_key}:{label}:{self._seq}"
 
+    def defer_outbox(self) -> None:
+        """Hold plain new messages back until ``take_deferred``; the caller then writes them with
+        the event's own row (``storage.inbox.record``). Coalescing or delayed rows still go at once."""
+        self._deferred = []
+
+    def take_deferred(self) -> list[outbox.Pending]:
+        """The held-back messages, in the order queued; later messages are written at once."""
+        held, self._deferred = self._deferred or [], None
+        return held
+
     def enqueue(
         self,
         kind: str,
@@ -196,11 +207,18 @@ class Context:
         coalesce_key: str | None = None,
         not_before: datetime | None = None,
     ) -> bool:
-        """Queue raw work. ``key`` makes it idempotent; by default it is derived from the event."""
+        """Queue raw work. ``key`` makes it idempotent; by default it is derived from the event.
+
+        Returns False when a row with this key exists; a held-back message (``defer_outbox``)
+        counts as queued, and is skipped when written if its key exists by then."""
+        dedupe_key = key or self._next_key(kind)
+        if self._deferred is not None and coalesce_key is None and not_before is None:
+            self._deferred.append(outbox.Pending(kind, dedupe_key, payload, tuple(rate_keys)))
+            return True
         return outbox.enqueue(
             self.session,
             kind=kind,
-            dedupe_key=key or self._next_key(kind),
+            dedupe_key=dedupe_key,
             payload=payload,
             now=self.now,
             rate_keys=rate_keys,
@@ -211,6 +229,9 @@ class Context:
 
     def enqueue_many(self, rows: Sequence[outbox.Pending]) -> None:
         """Queue many new rows (explicit, unique keys) with one multi-row insert."""
+        if self._deferred is not None:
+            self._deferred.extend(rows)
+            return
         outbox.enqueue_many(self.session, rows, now=self.now, max_attempts=self.settings.outbox_max_attempts)
 
     def send_texts(self, messages: Sequence[tuple[Users, str, str]]) -> None:

@@ -1,4 +1,4 @@
-"""Inbound routes: verify -> parse -> dedupe -> route -> one transaction -> fast answer.
+"""Inbound routes: verify -> parse -> route -> dedupe -> one transaction -> fast answer.
 
 No outbound HTTP happens here. Bad input gets a 4xx with a JSON error in Chinese; nothing is
 stored for a request that fails verification or parsing.
@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import time
+from contextlib import nullcontext
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
@@ -22,6 +23,7 @@ from bot.context import CardContext, CommandContext
 from bot.dispatch import CommandFailed, handle_card, handle_message
 from bot.services import Services
 from bot.signature import verify_robot_signature
+from storage import inbox
 from storage.identity import person_for, remember_conversation
 from storage.models.platform import CardInstance, InboxEvent
 from storage.upsert import insert_ignore
@@ -60,6 +62,12 @@ def _read_body(limit: int) -> bytes:
     chunks: list[bytes] = []
     size = 0
     try:
+        if request.content_length is not None:
+            # The common case: a declared length within the limit (the stream ends there).
+            first = request.stream.read(request.content_length)
+            if len(first) == request.content_length:
+                return first
+            chunks, size = [first], len(first)
         # A stream read may return less than asked (chunked bodies arrive chunk by chunk).
         while size <= limit:
             chunk = request.stream.read(limit + 1 - size)
@@ -125,44 +133,63 @@ def _robot() -> Response:
     event_key = f"robot:{message.msgId}"
     now = services.clock.now()
     try:
-        with services.db.write() as session:
-            ctx, wrote = _robot_event(services, session, message, event_key, now)
-            if ctx is None:
-                return _replay(session, event_key, "robot")
-            handle_message(services.router, ctx)
-    except CommandFailed as failure:
-        # Everything the command wrote, and the event itself, was rolled back: record the event
-        # again and answer with the reason, in one new transaction.
-        with services.db.write() as session:
-            ctx, wrote = _robot_event(services, session, message, event_key, now)
-            if ctx is None:  # a redelivery got in between and was answered
-                return _replay(session, event_key, "robot")
-            ctx.reply(failure.message)
+        try:
+            wrote = _run_robot(services, message, event_key, now)
+        except CommandFailed as failure:
+            # Everything the command wrote was rolled back: record the event and answer with the
+            # reason, in one new transaction.
+            wrote = _run_robot(services, message, event_key, now, refusal=failure.message)
+    except _SeenBefore:
+        with services.db.read() as session:
+            return _replay(session, event_key, "robot")
     if wrote:  # committed: later messages of this conversation need not write its row again
         kind = "group" if message.is_group else "private"
         services.conversations.add(message.conversationId, kind, message.conversationTitle, now)
-    return _json(200, {})
+    return Response(_EMPTY_ANSWER, status=200, mimetype="application/json")
 
 
-def _robot_event(
+_EMPTY_ANSWER = b"{}"  # what a chat callback answers: replies go through the outbox
+
+
+class _SeenBefore(Exception):
+    """The event was recorded before: a redelivery. Raised inside the transaction to undo it."""
+
+
+def _run_robot(
+    services: Services, message: Any, event_key: str, now: Any, *, refusal: str | None = None
+) -> bool:
+    """Handle the message (or just send ``refusal``), then record the event with the answer it
+    queued (``storage.inbox``). Returns whether the conversation row was written."""
+    db = services.db
+    with db.autocommit() if db.is_postgres else nullcontext() as quick, db.write() as session:
+        if inbox.seen(db, session, event_key, quick=quick):
+            raise _SeenBefore
+        ctx, wrote = _robot_context(services, session, message, event_key, now)
+        ctx.defer_outbox()
+        if refusal is None:
+            handle_message(services.router, ctx)
+        else:
+            ctx.reply(refusal)
+        fresh = inbox.record(
+            db,
+            session,
+            event_key=event_key,
+            kind="robot",
+            at=now,
+            messages=ctx.take_deferred(),
+            max_attempts=services.settings.outbox_max_attempts,
+            quick=quick,
+        )
+        if not fresh:
+            raise _SeenBefore
+    return wrote
+
+
+def _robot_context(
     services: Services, session: Any, message: Any, event_key: str, now: Any
-) -> tuple[CommandContext | None, bool]:
-    """Record the event (no context when it was seen before), the conversation and who is
-    talking. The flag says whether the conversation row was written."""
-    inserted = insert_ignore(
-        session,
-        InboxEvent,
-        {
-            "event_key": event_key,
-            "kind": "robot",
-            "received_at": now,
-            "status_code": 200,
-            "response_body": "{}",
-        },
-        conflict_column="event_key",
-    )
-    if not inserted:
-        return None, False
+) -> tuple[CommandContext, bool]:
+    """The context for a message, after noting its conversation and who is talking. The flag says
+    whether the conversation row was written."""
     wrote = remember_conversation(
         session,
         conversation_id=message.conversationId,

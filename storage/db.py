@@ -29,6 +29,8 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 READONLY_OPTION = "chayici_readonly"
+# Set in a write session's ``info`` once its transaction has taken a database connection.
+CONNECTED_KEY = "chayici_connected"
 
 
 def make_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> Engine:
@@ -117,6 +119,19 @@ def _sqlite_file(url: str) -> str | None:
     return None if not path or path == ":memory:" else path
 
 
+def _mark_connected(session: Session, _transaction: Any, _connection: Any) -> None:
+    session.info[CONNECTED_KEY] = True
+
+
+def has_connected(session: Session) -> bool:
+    """Whether this write transaction has sent anything to the database yet.
+
+    A transaction that has not may still choose how its first statement is sent (for example as
+    one autocommitted statement, see ``storage.inbox``).
+    """
+    return bool(session.info.get(CONNECTED_KEY))
+
+
 class _WriteLock:
     """An exclusive ``flock`` per thread, taken around each SQLite write transaction.
 
@@ -158,11 +173,22 @@ class Database:
         self.url = url
         self.engine = make_engine(url, echo=echo)
         self._writer = sessionmaker(self.engine, expire_on_commit=False)
+        event.listen(self._writer, "after_begin", _mark_connected)
         self._reader = sessionmaker(
             self.engine.execution_options(**{READONLY_OPTION: True}), expire_on_commit=False
         )
         sqlite_file = _sqlite_file(url)
         self._write_lock = _WriteLock(sqlite_file) if sqlite_file else None
+        self._autocommit_engine: Engine | None = None
+        if self.is_postgres:  # no connection is made until one is used
+            self._autocommit_engine = create_engine(
+                self.engine.url,
+                isolation_level="AUTOCOMMIT",
+                pool_size=2,
+                max_overflow=10,
+                connect_args={"options": "-c synchronous_commit=off"},
+            )
+            _ping_idle_connections(self._autocommit_engine)
 
     @property
     def dialect(self) -> str:
@@ -199,5 +225,23 @@ class Database:
             # close() detaches objects with their loaded state (rollback() would expire them).
             session.close()
 
+    @contextmanager
+    def autocommit(self) -> Iterator[Any]:
+        """A PostgreSQL driver connection in autocommit mode, from a pool of its own.
+
+        For single statements that are whole transactions by themselves (``storage.inbox``): no
+        ``BEGIN``/``COMMIT`` round trips, and none of a session's set-up. Connections of this pool
+        stay in autocommit, so nothing is switched back and forth at checkout.
+        """
+        if self._autocommit_engine is None:
+            raise RuntimeError("autocommit connections are for PostgreSQL")
+        connection = self._autocommit_engine.raw_connection()
+        try:
+            yield connection.driver_connection
+        finally:
+            connection.close()
+
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._autocommit_engine is not None:
+            self._autocommit_engine.dispose()

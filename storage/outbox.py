@@ -76,6 +76,27 @@ class Pending:
     rate_keys: Sequence[str] = ()
 
 
+# Columns of ``enqueue_many`` rows (values in driver form) and the values common to a batch.
+MANY_COLUMNS = ("dedupe_key", "kind", "payload", "rate_keys")
+
+
+def many_rows(rows: Sequence[Pending]) -> list[tuple[str, str, str, str]]:
+    return [
+        (row.dedupe_key, row.kind, canonical_json(row.payload), ",".join(sorted(set(row.rate_keys))))
+        for row in rows
+    ]
+
+
+def many_constants(now: datetime, max_attempts: int) -> dict[str, Any]:
+    return {
+        "state": "pending",
+        "attempts": 0,
+        "max_attempts": max_attempts,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+
+
 def enqueue_many(session: Session, rows: Sequence[Pending], *, now: datetime, max_attempts: int = 8) -> int:
     """Queue many messages with one statement; rows whose dedupe key exists are skipped.
 
@@ -85,18 +106,9 @@ def enqueue_many(session: Session, rows: Sequence[Pending], *, now: datetime, ma
     return insert_rows(
         session,
         OutboxMessage.__table__,
-        ("dedupe_key", "kind", "payload", "rate_keys"),
-        [
-            (row.dedupe_key, row.kind, canonical_json(row.payload), ",".join(sorted(set(row.rate_keys))))
-            for row in rows
-        ],
-        constants={
-            "state": "pending",
-            "attempts": 0,
-            "max_attempts": max_attempts,
-            "next_attempt_at": now,
-            "created_at": now,
-        },
+        MANY_COLUMNS,
+        many_rows(rows),
+        constants=many_constants(now, max_attempts),
         skip_conflicts_on="dedupe_key",
     )
 

@@ -337,3 +337,42 @@ def test_a_user_error_after_a_redelivery_was_answered_replays_that_answer(app, s
         replies = session.execute(select(OutboxMessage)).scalars().all()
     assert [r.payload["msgParam"]["content"] for r in replies] == ["请写明检查对象。"]
     assert _count(services, InboxEvent) == 1
+
+
+def test_a_copy_that_raced_past_the_check_has_its_writes_undone_and_gets_the_first_answer(
+    app, services, clock, monkeypatch
+):
+    """``inbox.seen`` is a first look; the event row's unique key has the last word. A copy that
+    got past the look (as a racing copy on PostgreSQL can) runs, finds the row, and is undone."""
+    from bot.context import CommandContext
+    from storage import inbox
+
+    @services.router.command("测试写入", summary="writes", public=True)
+    def _writes(ctx: CommandContext) -> None:
+        ctx.audit("test.written", "thing", 1)
+        ctx.reply("已写入")
+
+    client = app.test_client()
+    body = robot_body("测试写入", msg_id="msgRACE==")
+    assert post_robot(client, TEST_SECRET, body, clock.now()).status_code == 200
+    monkeypatch.setattr(inbox, "seen", lambda *args, **kwargs: False)
+    again = post_robot(client, TEST_SECRET, body, clock.now())
+    assert again.status_code == 200 and again.json == {}
+    assert _count(services, AuditEvent) == 1
+    assert _count(services, InboxEvent) == 1
+    assert _count(services, OutboxMessage) == 1
+
+
+def test_a_reply_only_handler_records_its_event_and_reply_together_and_a_copy_adds_nothing(
+    client, services, clock
+):
+    """帮助 touches no data: on PostgreSQL its event and reply go as one statement."""
+    body = robot_body("帮助", msg_id="msgONE==")
+    for _ in range(2):
+        assert post_robot(client, TEST_SECRET, body, clock.now()).status_code == 200
+    with services.db.read() as session:
+        events = session.execute(select(InboxEvent)).scalars().all()
+        rows = session.execute(select(OutboxMessage)).scalars().all()
+    assert [(e.event_key, e.received_at) for e in events] == [("robot:msgONE==", clock.now())]
+    assert len(rows) == 1 and rows[0].dedupe_key.startswith("robot:msgONE==:reply:")
+    assert rows[0].state == "pending" and rows[0].payload["msgKey"] == "sampleMarkdown"
