@@ -1,4 +1,4 @@
-"""Inbound routes: verify -> parse -> route -> dedupe -> one transaction -> fast answer.
+"""Inbound routes: verify -> parse -> dedupe -> route -> record, one transaction -> fast answer.
 
 No outbound HTTP happens here. Bad input gets a 4xx with a JSON error in Chinese; nothing is
 stored for a request that fails verification or parsing.

@@ -50,7 +50,7 @@ def insert_rows(
         with driver.cursor() as cursor:  # type: ignore[union-attr]
             cursor.execute(sql, params)
             return int(cursor.rowcount)
-    constant_values = [_bind(table.c[name].type, dialect, value) for name, value in constants.items()]
+    constant_values = [bind_value(table.c[name].type, dialect, value) for name, value in constants.items()]
     names = [*columns, *constants]
     conflict = f" ON CONFLICT ({skip_conflicts_on}) DO NOTHING" if skip_conflicts_on else ""
     placeholders = ", ".join("?" for _ in names)
@@ -81,7 +81,7 @@ def unnest_insert(
     a larger statement by ``storage.inbox``.
     """
     sql = _unnest_sql(table, tuple(columns), tuple(constants), dialect, skip_conflicts_on, where)
-    constant_values = [_bind(table.c[name].type, dialect, value) for name, value in constants.items()]
+    constant_values = [bind_value(table.c[name].type, dialect, value) for name, value in constants.items()]
     arrays = [list(values) for values in zip(*rows, strict=True)]
     return sql, [*constant_values, *arrays]
 
@@ -108,10 +108,10 @@ def _unnest_sql(
     )
 
 
-def _bind(type_: Any, dialect: Any, value: Any) -> Any:
+def bind_value(type_: Any, dialect: Any, value: Any) -> Any:
     """One value through the column type's full bind processing (TypeDecorators included)."""
     processor = type_._cached_bind_processor(dialect)
     return processor(value) if processor is not None else value
 
 
-__all__ = ["insert_rows", "unnest_insert"]
+__all__ = ["bind_value", "insert_rows", "unnest_insert"]

@@ -231,7 +231,9 @@ class Database:
 
         For single statements that are whole transactions by themselves (``storage.inbox``): no
         ``BEGIN``/``COMMIT`` round trips, and none of a session's set-up. Connections of this pool
-        stay in autocommit, so nothing is switched back and forth at checkout.
+        stay in autocommit, so nothing is switched back and forth at checkout. They also run with
+        ``synchronous_commit = off`` (a commit does not wait for the WAL flush): use them only
+        for what may be lost in a database crash and redone, never for a record.
         """
         if self._autocommit_engine is None:
             raise RuntimeError("autocommit connections are for PostgreSQL")

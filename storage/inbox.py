@@ -13,20 +13,25 @@ database, ``record`` is one autocommitted statement (``WITH ev AS (INSERT … RE
 WHERE EXISTS (ev)``), both on ``Database.autocommit()`` connections: two round trips instead of
 four (``BEGIN``, two inserts, ``COMMIT``) and no session work, which is most of what such a
 callback costs. One statement is one transaction, so the event and its messages still commit
-together. Otherwise (SQLite, or a handler that read or wrote) both inserts run in the open
-transaction.
+together. That pool runs with ``synchronous_commit = off``: such a commit does not wait for the
+WAL flush, so a database crash within a fraction of a second can lose an event row with its reply
+(a redelivery is then answered again), never one without the other. Nothing of record can take
+this path: whatever a handler writes makes it take the other one. Otherwise (SQLite, or a handler
+that read or wrote) both inserts run in the open transaction, which commits durably.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from contextlib import nullcontext
+from datetime import datetime
 from functools import cache
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from storage import outbox
+from storage.bulk import bind_value
 from storage.db import Database, has_connected
 from storage.models.platform import InboxEvent, OutboxMessage
 from storage.upsert import insert_ignore
@@ -34,14 +39,17 @@ from storage.upsert import insert_ignore
 _SEEN = "SELECT 1 FROM inbox_event WHERE event_key = %s"
 
 
+def _autocommit(db: Database, quick: Any) -> Any:
+    """The caller's open ``Database.autocommit()`` connection, or a new checkout."""
+    return nullcontext(quick) if quick is not None else db.autocommit()
+
+
 def seen(db: Database, session: Session, event_key: str, *, quick: Any = None) -> bool:
     """Whether this event was recorded before (a redelivery). ``quick``: an open
     ``Database.autocommit()`` connection to use on PostgreSQL (one checkout for the request)."""
     if db.is_postgres:
-        if quick is None:
-            with db.autocommit() as quick:
-                return quick.execute(_SEEN, (event_key,)).fetchone() is not None
-        return quick.execute(_SEEN, (event_key,)).fetchone() is not None
+        with _autocommit(db, quick) as connection:
+            return connection.execute(_SEEN, (event_key,)).fetchone() is not None
     driver = session.connection().connection.driver_connection
     cursor = driver.cursor()  # type: ignore[union-attr]
     try:
@@ -72,10 +80,8 @@ def record(
         "response_body": "{}",
     }
     if db.is_postgres and not has_connected(session):
-        if quick is None:
-            with db.autocommit() as quick:
-                return _in_one_statement(quick, db, event, messages, at, max_attempts)
-        return _in_one_statement(quick, db, event, messages, at, max_attempts)
+        with _autocommit(db, quick) as connection:
+            return _in_one_statement(connection, db, event, messages, at, max_attempts)
     if not insert_ignore(session, InboxEvent, event, conflict_column="event_key"):
         return False
     if messages:
@@ -92,21 +98,16 @@ def _in_one_statement(
     max_attempts: int,
 ) -> bool:
     dialect = db.engine.dialect
-    params: list[object] = [
-        _bind(InboxEvent.__table__, dialect, name, value) for name, value in event.items()
-    ]
+    columns = InboxEvent.__table__.c
+    params: list[object] = [bind_value(columns[name].type, dialect, value) for name, value in event.items()]
     if messages:  # in the order of the placeholders: the constants come before the rows
+        columns = OutboxMessage.__table__.c
         constants = outbox.many_constants(at, max_attempts)
-        params += [_bind(OutboxMessage.__table__, dialect, name, value) for name, value in constants.items()]
+        params += [bind_value(columns[name].type, dialect, value) for name, value in constants.items()]
         for row in outbox.many_rows(messages):
             params += row
     row = quick.execute(_statement(dialect, tuple(event), len(messages)), params).fetchone()
     return bool(row and row[0] == 1)
-
-
-def _bind(table: Any, dialect: Any, name: str, value: Any) -> Any:
-    process = table.c[name].type._cached_bind_processor(dialect)
-    return value if process is None else process(value)
 
 
 @cache
@@ -122,7 +123,7 @@ def _statement(dialect: Any, event_columns: tuple[str, ...], count: int) -> str:
     )
     if count:
         table = OutboxMessage.__table__
-        constants = tuple(outbox.many_constants(datetime.now(UTC), 1))
+        constants = outbox.MANY_CONSTANTS
         names = (*outbox.MANY_COLUMNS, *constants)
         typed = ", ".join(
             f"%s::{table.c[name].type.compile(dialect=dialect)}" for name in outbox.MANY_COLUMNS

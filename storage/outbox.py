@@ -76,8 +76,9 @@ class Pending:
     rate_keys: Sequence[str] = ()
 
 
-# Columns of ``enqueue_many`` rows (values in driver form) and the values common to a batch.
+# Columns of ``enqueue_many`` rows (values in driver form) and of the values common to a batch.
 MANY_COLUMNS = ("dedupe_key", "kind", "payload", "rate_keys")
+MANY_CONSTANTS = ("state", "attempts", "max_attempts", "next_attempt_at", "created_at")
 
 
 def many_rows(rows: Sequence[Pending]) -> list[tuple[str, str, str, str]]:
@@ -88,13 +89,8 @@ def many_rows(rows: Sequence[Pending]) -> list[tuple[str, str, str, str]]:
 
 
 def many_constants(now: datetime, max_attempts: int) -> dict[str, Any]:
-    return {
-        "state": "pending",
-        "attempts": 0,
-        "max_attempts": max_attempts,
-        "next_attempt_at": now,
-        "created_at": now,
-    }
+    """The ``MANY_CONSTANTS`` of a batch, in that order (ORM values)."""
+    return dict(zip(MANY_CONSTANTS, ("pending", 0, max_attempts, now, now), strict=True))
 
 
 def enqueue_many(session: Session, rows: Sequence[Pending], *, now: datetime, max_attempts: int = 8) -> int:

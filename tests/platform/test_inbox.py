@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select, text
 
 from storage import inbox, outbox
@@ -98,3 +99,14 @@ def test_the_messages_recorded_with_an_event_are_claimable_by_the_worker_at_once
             postgres=services.db.is_postgres,
         )
     assert sorted(row.dedupe_key for row in claimed) == ["g:1", "g:2"]
+
+
+def test_only_the_autocommit_pool_skips_waiting_for_the_wal_flush(services):
+    """The reply-only fast path may lose its last commits in a crash; a handler's writes may not."""
+    if not services.db.is_postgres:
+        pytest.skip("PostgreSQL only: SQLite has no separate autocommit pool")
+    with services.db.autocommit() as connection:
+        assert connection.execute("SHOW synchronous_commit").fetchone()[0] == "off"
+        assert connection.autocommit
+    with services.db.write() as session:
+        assert session.execute(text("SHOW synchronous_commit")).scalar_one() == "on"
