@@ -79,7 +79,9 @@ def main() -> None:
     name = "PostgreSQL" if args.pg else "SQLite"
     print(f"in-process callback path on {name}, {args.requests} requests each")
     print(f"(a) bare endpoint           CPU {bare_cpu:.3f} ms/request")
-    print(f"(b) POST /dingtalk/robot    CPU {robot_cpu:.3f} ms/request, {per_request:.1f} statements/request through SQLAlchemy")
+    print(
+        f"(b) POST /dingtalk/robot    CPU {robot_cpu:.3f} ms/request, {per_request:.1f} statements/request through SQLAlchemy"
+    )
     print(f"CPU ratio a/b = {bare_cpu / robot_cpu:.2f}")
     if args.profile:
         profiler = cProfile.Profile(time.process_time)  # CPU, not waits

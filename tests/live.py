@@ -32,7 +32,9 @@ class Live:
     ) -> None:
         bot_port = free_port()
         # Links and pictures the bot hands out point at this bot, as in ``chayici demo``.
-        services.settings = services.settings.model_copy(update={"public_base_url": f"http://127.0.0.1:{bot_port}"})
+        services.settings = services.settings.model_copy(
+            update={"public_base_url": f"http://127.0.0.1:{bot_port}"}
+        )
         settings = services.settings
         if ws_clock is None:
             # One time for both sides, so signatures and "same day" rules agree with the bot.

@@ -24,7 +24,18 @@ def test_demo_runs_the_readme_walk_start_and_stops_cleanly(tmp_path):
     data_dir = tmp_path / "demo"
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHAYICI_")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "chayici.cli", "demo", "--data-dir", str(data_dir), "--bot-port", str(bot_port), "--workspace-port", str(ws_port)],
+        [
+            sys.executable,
+            "-m",
+            "chayici.cli",
+            "demo",
+            "--data-dir",
+            str(data_dir),
+            "--bot-port",
+            str(bot_port),
+            "--workspace-port",
+            str(ws_port),
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -50,7 +61,11 @@ def test_demo_runs_the_readme_walk_start_and_stops_cleanly(tmp_path):
         joint = next(g for g in description["groups"] if g["purpose"] == "joint")
         said = requests.post(
             f"{workspace}/_ws/say",
-            json={"staffId": joint["owner_staff_id"], "conversationId": joint["conversation_id"], "text": command},
+            json={
+                "staffId": joint["owner_staff_id"],
+                "conversationId": joint["conversation_id"],
+                "text": command,
+            },
             timeout=20,
         ).json()
         assert said["status"] == 200

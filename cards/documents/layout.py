@@ -152,7 +152,9 @@ def _signature_table(images: list[tuple[str, bytes]], styles: dict[str, Any], wi
         rows.append(pictures[start : start + per_row] + [""] * pad)
         rows.append(labels[start : start + per_row] + [""] * pad)
     table = Table(rows, colWidths=[cell] * per_row)
-    table.setStyle(TableStyle([("ALIGN", (0, 0), (-1, -1), "CENTER"), ("VALIGN", (0, 0), (-1, -1), "BOTTOM")]))
+    table.setStyle(
+        TableStyle([("ALIGN", (0, 0), (-1, -1), "CENTER"), ("VALIGN", (0, 0), (-1, -1), "BOTTOM")])
+    )
     return table
 
 

@@ -46,7 +46,11 @@ def test_send_cards_creates_each_card_once_and_updates_an_existing_one(services,
     with services.db.read() as session:
         second = session.get(CardInstance, "batch-2")
         assert (second.space_type, second.space_id, second.audience) == ("IM_ROBOT", "staff-2", ["staff-2"])
-        assert (second.entity_type, second.entity_id, second.params) == ("assignment_member", "2", {"title": "第2张"})
+        assert (second.entity_type, second.entity_id, second.params) == (
+            "assignment_member",
+            "2",
+            {"title": "第2张"},
+        )
         assert (second.version, second.state, second.created_at) == (1, "active", clock.now())
 
 

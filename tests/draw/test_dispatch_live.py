@@ -103,7 +103,10 @@ def test_approval_draws_and_one_click_sends_every_team_member_a_private_card(liv
         ]
         params = card["params"]
         assert params["status"] == "待确认" and params["can_answer"] == "true"
-        assert params["qr"] == f"{services.settings.public_base_url}/code/{params['code'].replace(' ', '')}/qr.png"
+        assert (
+            params["qr"]
+            == f"{services.settings.public_base_url}/code/{params['code'].replace(' ', '')}/qr.png"
+        )
         own_item = {1: "门前三包", 2: "燃气使用", 3: "没有单列"}[member.unit_id - 1]
         assert own_item in params["items"]
         assert len(json.loads(params["team"])) == 3

@@ -150,7 +150,11 @@ def test_bulk_append_keeps_one_verifiable_chain_and_stores_rows_as_single_append
         )
     assert added == count
     with services.db.read() as session:
-        bulk = session.execute(select(AuditEvent).where(AuditEvent.at >= at).order_by(AuditEvent.id)).scalars().all()
+        bulk = (
+            session.execute(select(AuditEvent).where(AuditEvent.at >= at).order_by(AuditEvent.id))
+            .scalars()
+            .all()
+        )
         assert len(bulk) == count
         assert {event.at for event in bulk} == {at}
         assert bulk[7].entity_id == "7" and bulk[7].actor == "system"

@@ -74,7 +74,7 @@ def test_nothing_to_insert_touches_nothing(services):
 def test_awkward_text_survives_the_trip_exactly(services):
     """Quotes, backslashes, braces, commas, NULL-like words and Chinese go in and come out as
     they were (on PostgreSQL the columns travel as array literals)."""
-    awkward = ['a"b', "c\\d", "{e,f}", "NULL", "", " 空格 ", "中文，标点「」", "x\ny", "\\\"{,}\\"]
+    awkward = ['a"b', "c\\d", "{e,f}", "NULL", "", " 空格 ", "中文，标点「」", "x\ny", '\\"{,}\\']
     rows = [(f"k{n}", "robot.oto", canonical_json({"t": text}), text, None) for n, text in enumerate(awkward)]
     with services.db.write() as session:
         added = insert_rows(

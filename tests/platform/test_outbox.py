@@ -218,7 +218,9 @@ def test_a_job_kind_registered_by_a_capability_is_performed(services, clock):
 def test_the_worker_process_runs_its_configured_loops_which_share_the_queue_and_stop(services, clock):
     """``run_workers`` starts ``outbox_worker_threads`` loops with their own ids and clients; they
     send every row once between them and all end when told to stop."""
-    services.settings = services.settings.model_copy(update={"outbox_worker_threads": 3, "outbox_idle_sleep_seconds": 0.02})
+    services.settings = services.settings.model_copy(
+        update={"outbox_worker_threads": 3, "outbox_idle_sleep_seconds": 0.02}
+    )
     seen: list[int] = []
     lock = threading.Lock()
     clients: list[object] = []
@@ -232,7 +234,9 @@ def test_the_worker_process_runs_its_configured_loops_which_share_the_queue_and_
 
     with services.db.write() as session:
         for n in range(40):
-            outbox.enqueue(session, kind="test.count", dedupe_key=f"count:{n}", payload={"n": n}, now=clock.now())
+            outbox.enqueue(
+                session, kind="test.count", dedupe_key=f"count:{n}", payload={"n": n}, now=clock.now()
+            )
 
     def client() -> object:
         clients.append(object())

@@ -278,10 +278,14 @@ def test_drawn_signatures_are_printed_on_the_site_record_and_tampered_bytes_stop
         names = {e.sha256: e.role for e in session.execute(select(Evidence)).scalars()}
     labels = [entry["label"] for entry in record.fields["signature_images"]]
     assert labels[0] == "被检查人签名" and labels[1].startswith("检查人员签名（")
-    assert {entry["sha256"] for entry in record.fields["signature_images"]} == {
-        hashlib.sha256(party).hexdigest(),
-        hashlib.sha256(inspector).hexdigest(),
-    } == set(names)
+    assert (
+        {entry["sha256"] for entry in record.fields["signature_images"]}
+        == {
+            hashlib.sha256(party).hexdigest(),
+            hashlib.sha256(inspector).hexdigest(),
+        }
+        == set(names)
+    )
     path = Path(services.settings.data_dir) / record.file_path
     text_out = _pdf_tool("pdftotext", str(path), "-")
     assert "被检查人签名" in text_out and "电子签名存证" in text_out
