@@ -43,14 +43,13 @@ def insert_rows(
     connection = session.connection()
     dialect = connection.dialect
     driver = connection.connection.driver_connection
-    if dialect.name == "postgresql":
-        sql, params = unnest_insert(
-            table, columns, rows, constants, dialect, skip_conflicts_on=skip_conflicts_on
-        )
-        with driver.cursor() as cursor:  # type: ignore[union-attr]
-            cursor.execute(sql, params)
-            return int(cursor.rowcount)
     constant_values = [bind_value(table.c[name].type, dialect, value) for name, value in constants.items()]
+    if dialect.name == "postgresql":
+        sql = _unnest_sql(table, tuple(columns), tuple(constants), dialect, skip_conflicts_on)
+        arrays = [list(values) for values in zip(*rows, strict=True)]
+        with driver.cursor() as cursor:  # type: ignore[union-attr]
+            cursor.execute(sql, [*constant_values, *arrays])
+            return int(cursor.rowcount)
     names = [*columns, *constants]
     conflict = f" ON CONFLICT ({skip_conflicts_on}) DO NOTHING" if skip_conflicts_on else ""
     placeholders = ", ".join("?" for _ in names)
@@ -64,28 +63,6 @@ def insert_rows(
         cursor.close()
 
 
-def unnest_insert(
-    table: Table,
-    columns: Sequence[str],
-    rows: Sequence[Sequence[Any]],
-    constants: Mapping[str, Any],
-    dialect: Any,
-    *,
-    skip_conflicts_on: str | None = None,
-    where: str = "",
-) -> tuple[str, list[Any]]:
-    """PostgreSQL text and parameters of ``INSERT … SELECT … FROM unnest(…)`` for ``rows``.
-
-    ``where`` (SQL without parameters) is added as the SELECT's condition, so the insert can be
-    made to depend on another part of the same statement. Used alone by ``insert_rows`` and inside
-    a larger statement by ``storage.inbox``.
-    """
-    sql = _unnest_sql(table, tuple(columns), tuple(constants), dialect, skip_conflicts_on, where)
-    constant_values = [bind_value(table.c[name].type, dialect, value) for name, value in constants.items()]
-    arrays = [list(values) for values in zip(*rows, strict=True)]
-    return sql, [*constant_values, *arrays]
-
-
 @cache
 def _unnest_sql(
     table: Table,
@@ -93,18 +70,15 @@ def _unnest_sql(
     constants: tuple[str, ...],
     dialect: Any,
     skip_conflicts_on: str | None,
-    where: str,
 ) -> str:
     """Built once per shape: compiling the column types costs more than a small insert."""
     names = [*columns, *constants]
     casts = ", ".join(f"%b::{table.c[name].type.compile(dialect=dialect)}[]" for name in columns)
     fixed = "".join(f", %s::{table.c[name].type.compile(dialect=dialect)}" for name in constants)
     conflict = f" ON CONFLICT ({skip_conflicts_on}) DO NOTHING" if skip_conflicts_on else ""
-    condition = f" WHERE {where}" if where else ""
     # The constants' placeholders come first in the text, so their values go first too.
     return (
-        f"INSERT INTO {table.name} ({', '.join(names)}) "
-        f"SELECT u.*{fixed} FROM unnest({casts}) AS u{condition}{conflict}"
+        f"INSERT INTO {table.name} ({', '.join(names)}) SELECT u.*{fixed} FROM unnest({casts}) AS u{conflict}"
     )
 
 
@@ -114,4 +88,4 @@ def bind_value(type_: Any, dialect: Any, value: Any) -> Any:
     return processor(value) if processor is not None else value
 
 
-__all__ = ["bind_value", "insert_rows", "unnest_insert"]
+__all__ = ["bind_value", "insert_rows"]
