@@ -18,9 +18,11 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from storage import raw
 from storage.base import canonical_json
 from storage.bulk import insert_rows
 from storage.models.platform import AuditEvent, AuditHead
+from storage.upsert import insert_ignore
 
 GENESIS = "0" * 64
 
@@ -45,11 +47,25 @@ class AuditEntry:
 
 _EVENTS = AuditEvent.__table__
 _HEADS = AuditHead.__table__
-# Core statements built once: every state change appends, and building ORM statements and
-# flushing ORM objects cost more than running the three statements of an append.
+# Core statements built once and run on the driver (storage/raw.py): every state change appends,
+# and SQLAlchemy's execution machinery cost more than running the three statements of an append.
 _LOCK_HEAD = select(_HEADS.c.last_hash).where(_HEADS.c.id == 1).with_for_update()
-_NEW_HEAD = insert(_HEADS).values(id=1, last_id=0, last_hash=GENESIS, count=0)
-_INSERT_ONE = insert(_EVENTS).returning(_EVENTS.c.id)
+_ROW_COLUMNS = (
+    "at",
+    "actor",
+    "actor_person_id",
+    "action",
+    "entity_type",
+    "entity_id",
+    "body",
+    "prev_hash",
+    "hash",
+)
+_INSERT_ONE = (
+    insert(_EVENTS)
+    .values({name: bindparam(name, type_=_EVENTS.c[name].type) for name in _ROW_COLUMNS})
+    .returning(_EVENTS.c.id)
+)
 _MOVE_HEAD = (
     update(_HEADS)
     .where(_HEADS.c.id == 1)
@@ -58,6 +74,19 @@ _MOVE_HEAD = (
         last_hash=bindparam("new_last_hash"),
         count=_HEADS.c.count + bindparam("added"),
     )
+)
+# PostgreSQL: the event and the head's move in one statement (a data-modifying CTE; SQLite has none).
+_NEW_EVENT = _INSERT_ONE.cte("new_event")
+_INSERT_AND_MOVE = (
+    update(_HEADS)
+    .add_cte(_NEW_EVENT)
+    .where(_HEADS.c.id == 1)
+    .values(
+        last_id=select(_NEW_EVENT.c.id).scalar_subquery(),
+        last_hash=bindparam("hash"),
+        count=_HEADS.c.count + 1,
+    )
+    .returning(_HEADS.c.last_id)
 )
 _ID_OF_HASH = select(_EVENTS.c.id).where(_EVENTS.c.hash == bindparam("hash"))
 # What ``append_many`` passes per row; ``at`` is the same for the whole batch.
@@ -81,11 +110,19 @@ class AuditLog:
 
     def _head(self, session: Session) -> str:
         """Lock the head row (created on first use) and return the newest hash."""
-        last_hash = session.execute(_LOCK_HEAD).scalar_one_or_none()
-        if last_hash is None:
-            session.execute(_NEW_HEAD)
-            last_hash = GENESIS
-        return str(last_hash)
+        found = raw.first(session, _LOCK_HEAD)
+        if found is None:
+            # The first append ever. Two can race here: the loser's insert waits for the
+            # winner's commit and skips, and its second look then finds (and locks) that head.
+            insert_ignore(
+                session,
+                AuditHead,
+                {"id": 1, "last_id": 0, "last_hash": GENESIS, "count": 0},
+                conflict_column="id",
+            )
+            found = raw.first(session, _LOCK_HEAD)
+            assert found is not None
+        return str(found[0])
 
     def _row(self, entry: AuditEntry, at: datetime, stamp: str, prev: str) -> dict[str, Any]:
         body = canonical_json(
@@ -117,8 +154,14 @@ class AuditLog:
         """Append one event inside the caller's transaction; returns its id."""
         at = at.astimezone(UTC)
         row = self._row(entry, at, at.isoformat(), self._head(session))
-        event_id = int(session.execute(_INSERT_ONE, row).scalar_one())
-        session.execute(_MOVE_HEAD, {"new_last_id": event_id, "new_last_hash": row["hash"], "added": 1})
+        if raw.dialect(session).name == "postgresql":
+            moved = raw.first(session, _INSERT_AND_MOVE, row)
+            assert moved is not None
+            return int(moved[0])
+        inserted = raw.first(session, _INSERT_ONE, row)
+        assert inserted is not None
+        event_id = int(inserted[0])
+        raw.run(session, _MOVE_HEAD, {"new_last_id": event_id, "new_last_hash": row["hash"], "added": 1})
         return event_id
 
     def append_many(self, session: Session, entries: list[AuditEntry], *, at: datetime) -> int:
@@ -137,8 +180,9 @@ class AuditLog:
             rows.append(tuple(row[column] for column in _BULK_COLUMNS))
             prev = row["hash"]
         insert_rows(session, _EVENTS, _BULK_COLUMNS, rows, constants={"at": at})
-        last_id = session.execute(_ID_OF_HASH, {"hash": prev}).scalar_one()
-        session.execute(_MOVE_HEAD, {"new_last_id": last_id, "new_last_hash": prev, "added": len(rows)})
+        found = raw.first(session, _ID_OF_HASH, {"hash": prev})
+        assert found is not None
+        raw.run(session, _MOVE_HEAD, {"new_last_id": found[0], "new_last_hash": prev, "added": len(rows)})
         return len(rows)
 
     def verify(self, session: Session, *, batch: int = 5000) -> VerifyResult:

@@ -19,6 +19,8 @@ from sqlalchemy import Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
+from storage import raw
+
 
 @dataclass(frozen=True)
 class _Plan:
@@ -58,7 +60,11 @@ def _plan(dialect: Dialect, table: Table, given: frozenset[str], conflict: tuple
 
 
 def insert_ignore(
-    session: Session, model: Any, values: dict[str, Any], *, conflict_column: str | tuple[str, ...]
+    session: Session | raw.Direct,
+    model: Any,
+    values: dict[str, Any],
+    *,
+    conflict_column: str | tuple[str, ...],
 ) -> bool:
     """Insert one row unless a row with the same unique ``conflict_column`` exists.
 
@@ -66,10 +72,10 @@ def insert_ignore(
     transactions racing on the same key cannot both insert (no check-then-insert window).
     ``values`` are ORM values (datetimes, dicts for JSON columns), as for ``session.add``.
     """
-    connection = session.connection()
+    dialect, connection = raw.driver(session)
     table = model.__table__
     conflict = (conflict_column,) if isinstance(conflict_column, str) else conflict_column
-    plan = _plan(connection.dialect, table, frozenset(values), conflict)
+    plan = _plan(dialect, table, frozenset(values), conflict)
     row = [values[name] for name in plan.columns[: len(plan.columns) - len(plan.defaults)]]
     # A callable default is wrapped by SQLAlchemy to take an execution context; ours ignore it.
     row.extend(value(None) if callable(value) else value for _, value in plan.defaults)
@@ -77,7 +83,7 @@ def insert_ignore(
         value if process is None else process(value)
         for process, value in zip(plan.processors, row, strict=True)
     ]
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor = connection.cursor()
     try:
         cursor.execute(plan.sql, params)
         # Both drivers count only inserted rows for ON CONFLICT DO NOTHING (0 when skipped).

@@ -1,0 +1,170 @@
+"""Core statements compiled once and run straight on the driver, inside the session's transaction.
+
+On the busiest write paths (a result submission, every audit append) SQLAlchemy's per-execution
+machinery (execution context, compiled-cache lookup, result set-up, ORM row loading) cost several
+times what the database did. These helpers keep the statements as SQLAlchemy Core objects, built
+once at import and compiled once per database, and do at run time only what SQLAlchemy would have
+done to the values: the column types' bind processors on the way in (TypeDecorators included) and
+their result processors on the way out. Rows come back as plain tuples.
+
+Not for statements with expanding ``IN`` parameters (their text depends on the values). Pending ORM
+changes are flushed first, as an ORM query would (autoflush), so a raw read never misses them; a
+raw write to a row the session holds as an ORM object leaves that object stale (callers on these
+paths do not hold them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ClauseElement
+
+
+@dataclass(frozen=True)
+class _Plan:
+    sql: str
+    names: tuple[str, ...]  # bind names, in placeholder order when positional
+    positional: bool
+    processors: tuple[Any, ...]  # per name: bind processor or None
+    defaults: tuple[tuple[str, Any], ...]  # values fixed in the statement (``where(id == 1)``)
+    results: tuple[Any, ...]  # per result column: result processor or None
+
+
+@cache
+def _plan(dialect: Dialect, statement: ClauseElement) -> _Plan:
+    """Built once per statement and database: compiling costs more than running it."""
+    compiled = statement.compile(dialect=dialect)
+    binds = compiled.binds
+    if any(bind.expanding for bind in binds.values()):
+        raise ValueError("storage.raw cannot run statements with expanding IN parameters")
+    names = tuple(compiled.positiontup) if compiled.positional else tuple(binds)  # type: ignore[arg-type]
+    processors = tuple(binds[name].type._cached_bind_processor(dialect) for name in names)
+    defaults = tuple(
+        (name, binds[name].effective_value)
+        for name in dict.fromkeys(names)
+        if not binds[name].required and binds[name].callable is None
+    )
+    columns = getattr(statement, "exported_columns", ())
+    results = tuple(column.type._cached_result_processor(dialect, None) for column in columns)
+    return _Plan(compiled.string, names, compiled.positional, processors, defaults, results)
+
+
+def _arguments(plan: _Plan, params: Mapping[str, Any]) -> Any:
+    values = dict(plan.defaults)
+    values.update(params)
+    try:
+        processed = [
+            value if process is None else process(value)
+            for process, value in zip(plan.processors, (values[name] for name in plan.names), strict=True)
+        ]
+    except KeyError as missing:
+        raise KeyError(f"no value for bind parameter {missing}") from None
+    if plan.positional:
+        return processed
+    return dict(zip(plan.names, processed, strict=True))
+
+
+class Direct:
+    """A transaction on one pooled driver connection, without an ORM session
+    (``Database.direct``): for hot paths whose every statement goes through this module or
+    ``storage.upsert``. Passed where those take a session."""
+
+    __slots__ = ("dialect", "driver", "info")
+
+    def __init__(self, dialect: Dialect, driver: Any) -> None:
+        self.dialect = dialect
+        self.driver = driver
+        self.info: dict[str, Any] = {}
+
+
+def driver(session: Session | Direct) -> tuple[Dialect, Any]:
+    """The dialect and driver connection to run a statement on, pending ORM changes flushed."""
+    if type(session) is Direct:
+        return session.dialect, session.driver
+    session.flush()  # type: ignore[union-attr]  # returns at once when nothing is pending
+    return _driver(session)  # type: ignore[arg-type]
+
+
+def _driver(session: Session) -> tuple[Dialect, Any]:
+    """The dialect and driver connection of the session's transaction. ``session.connection()``
+    walks SQLAlchemy's transaction state machine on every call; the pair is kept per transaction
+    (a later transaction of the same session may run on another connection)."""
+    transaction = session.get_transaction()
+    kept = session.info.get(_KEY)
+    if kept is not None and transaction is not None and kept[0] is transaction:
+        return kept[1], kept[2]
+    connection = session.connection()
+    pair = (connection.dialect, connection.connection.driver_connection)
+    session.info[_KEY] = (session.get_transaction(), *pair)
+    return pair
+
+
+_KEY = "storage.raw"
+
+
+def dialect(session: Session | Direct) -> Dialect:
+    """The dialect of the session's transaction (for the few statements written per database)."""
+    return session.dialect if type(session) is Direct else _driver(session)[0]  # type: ignore[union-attr, arg-type]
+
+
+def _cursor(
+    session: Session | Direct, statement: ClauseElement, params: Mapping[str, Any]
+) -> tuple[Any, _Plan]:
+    dialect, connection = driver(session)
+    plan = _plan(dialect, statement)
+    cursor = connection.cursor()
+    try:
+        cursor.execute(plan.sql, _arguments(plan, params))
+    except BaseException:
+        cursor.close()
+        raise
+    return cursor, plan
+
+
+def _convert(plan: _Plan, row: Sequence[Any]) -> tuple[Any, ...]:
+    return tuple(
+        value if process is None else process(value) for process, value in zip(plan.results, row, strict=True)
+    )
+
+
+def fetch(
+    session: Session | Direct, statement: ClauseElement, params: Mapping[str, Any] | None = None
+) -> list[tuple[Any, ...]]:
+    """Every row the statement returns (a SELECT, or a write with RETURNING), as tuples."""
+    cursor, plan = _cursor(session, statement, params or {})
+    try:
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    if not any(plan.results):
+        return [tuple(row) for row in rows]
+    return [_convert(plan, row) for row in rows]
+
+
+def first(
+    session: Session | Direct, statement: ClauseElement, params: Mapping[str, Any] | None = None
+) -> tuple[Any, ...] | None:
+    """The first row, or None."""
+    cursor, plan = _cursor(session, statement, params or {})
+    try:
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    return None if row is None else _convert(plan, row)
+
+
+def run(session: Session | Direct, statement: ClauseElement, params: Mapping[str, Any] | None = None) -> int:
+    """A write without RETURNING; returns the number of rows it touched."""
+    cursor, _ = _cursor(session, statement, params or {})
+    try:
+        return int(cursor.rowcount)
+    finally:
+        cursor.close()
+
+
+__all__ = ["Direct", "dialect", "driver", "fetch", "first", "run"]

@@ -1,0 +1,136 @@
+"""``storage.raw`` (Core statements on the driver) and ``Database.direct`` (a transaction without an
+ORM session), and the PostgreSQL read transaction that keeps prepared statements."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import bindparam, insert, select, text
+
+from storage import raw
+from storage.audit import AuditEntry, AuditLog
+from storage.models import AuditEvent, DueItem
+from storage.models.platform import AuditHead
+
+NOW = datetime(2026, 12, 1, 1, 2, 3, 456789, tzinfo=UTC)
+_D = DueItem.__table__.c
+_INSERT = (
+    insert(DueItem.__table__)
+    .values(
+        kind=bindparam("kind", type_=_D.kind.type),
+        ref="r:1",
+        dedupe_key=bindparam("key", type_=_D.dedupe_key.type),
+        due_at=bindparam("due_at", type_=_D.due_at.type),
+        payload=bindparam("payload", type_=_D.payload.type),
+        state="pending",
+    )
+    .returning(_D.id)
+)
+_READ = select(_D.payload, _D.due_at, _D.state).where(_D.dedupe_key == bindparam("key"))
+
+
+def test_values_go_through_the_column_types_both_ways_as_the_orm_writes_and_reads_them(services):
+    with services.db.write() as session:
+        inserted = raw.first(
+            session, _INSERT, {"kind": "k", "key": "d1", "due_at": NOW, "payload": {"名": [1]}}
+        )
+        assert inserted is not None and inserted[0] > 0
+        assert raw.fetch(session, _READ, {"key": "d1"}) == [({"名": [1]}, NOW, "pending")]
+    with services.db.read() as session:
+        row = session.execute(select(DueItem).where(DueItem.dedupe_key == "d1")).scalar_one()
+        assert (row.payload, row.due_at, row.ref) == ({"名": [1]}, NOW, "r:1")
+
+
+def test_a_raw_read_sees_orm_changes_not_yet_flushed(services):
+    with services.db.write() as session:
+        session.add(DueItem(kind="k", ref="r:2", dedupe_key="d2", due_at=NOW, payload={}, state="pending"))
+        assert raw.fetch(session, _READ, {"key": "d2"}) == [({}, NOW, "pending")]
+
+
+def test_statements_whose_text_depends_on_the_values_and_missing_values_are_refused(services):
+    with services.db.read() as session:
+        with pytest.raises(ValueError, match="expanding"):
+            raw.fetch(session, select(_D.id).where(_D.state.in_(["pending", "done"])))
+        with pytest.raises(KeyError, match="key"):
+            raw.fetch(session, _READ, {})
+
+
+def test_a_direct_transaction_commits_on_success_and_rolls_back_on_an_error(services):
+    with services.db.direct(write=True) as handle:
+        raw.first(handle, _INSERT, {"kind": "k", "key": "kept", "due_at": NOW, "payload": {}})
+    with pytest.raises(RuntimeError), services.db.direct(write=True) as handle:
+        raw.first(handle, _INSERT, {"kind": "k", "key": "lost", "due_at": NOW, "payload": {}})
+        raise RuntimeError("something after the write failed")
+    with services.db.direct(write=False) as handle:
+        keys = raw.fetch(handle, select(_D.dedupe_key).order_by(_D.id))
+    assert keys == [("kept",)]
+
+
+def test_a_direct_transaction_appends_to_the_audit_chain_like_a_session(services):
+    log: AuditLog = services.audit_log
+    entry = AuditEntry(action="a", entity_type="t", entity_id="1", actor="system")
+    with services.db.direct(write=True) as handle:
+        log.append(handle, entry, at=NOW)  # type: ignore[arg-type]
+    with services.db.write() as session:
+        log.append(session, entry, at=NOW)
+    with services.db.read() as session:
+        result = log.verify(session)
+        assert result.ok and result.checked == 2
+
+
+@pytest.mark.postgres
+def test_a_read_on_postgresql_is_read_only_and_keeps_its_prepared_statements(services):
+    if not services.db.is_postgres:
+        pytest.skip("PostgreSQL only: the ROLLBACK that drops psycopg's prepared statements")
+    with services.db.read() as session:
+        for _ in range(6):  # psycopg prepares a statement on its fifth execution
+            session.execute(text("SELECT count(*) FROM due_item"))
+        driver = session.connection().connection.driver_connection
+    prepared = driver.execute("SELECT count(*) FROM pg_prepared_statements").fetchone()[0]
+    driver.commit()
+    assert prepared >= 1
+    with pytest.raises(Exception, match="read-only"), services.db.read() as session:
+        session.execute(text("DELETE FROM due_item"))
+
+
+@pytest.mark.postgres
+def test_two_first_audit_appends_racing_for_a_head_that_does_not_exist_both_land_in_one_chain(
+    services, monkeypatch
+):
+    if not services.db.is_postgres:
+        pytest.skip("PostgreSQL only: SQLite writers never run at the same time")
+    import storage.audit as audit
+
+    both_looked = threading.Barrier(2, timeout=10)
+    original = raw.first
+
+    def first(session, statement, params=None):
+        found = original(session, statement, params)
+        if statement is audit._LOCK_HEAD and found is None:
+            both_looked.wait()  # each saw no head: both go on to create it
+        return found
+
+    monkeypatch.setattr(audit.raw, "first", first)
+    errors: list[BaseException] = []
+
+    def append(n: int) -> None:
+        try:
+            with services.db.write() as session:
+                services.audit_log.append(
+                    session, AuditEntry(action="a", entity_type="t", entity_id=str(n), actor="system"), at=NOW
+                )
+        except BaseException as error:  # reported by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=append, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert errors == []
+    with services.db.read() as session:
+        assert session.execute(select(AuditHead.count)).scalar_one() == 2
+        assert len(session.execute(select(AuditEvent.id)).all()) == 2
+        assert services.audit_log.verify(session).ok
