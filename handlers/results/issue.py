@@ -31,6 +31,7 @@ from sqlalchemy import bindparam, select
 from bot.context import Context, JobContext, TickContext
 from bot.dingtalk.errors import FatalError
 from handlers.results import findings, hooks, progress, publish, records
+from handlers.results.rows import RecordRow, VersionRow
 from handlers.tasks import service as tasks
 from storage.models import InspectionRecord, RecordVersion
 
@@ -41,7 +42,7 @@ _VERSION = select(RecordVersion.record_id, RecordVersion.submitted_by_person_id)
 )
 
 
-def queue(ctx: Context, record: InspectionRecord, version: RecordVersion) -> None:
+def queue(ctx: Context, record: InspectionRecord | RecordRow, version: RecordVersion | VersionRow) -> None:
     """Queue the version's job (in the submitting transaction; one per version)."""
     ctx.enqueue(
         ISSUE_JOB,

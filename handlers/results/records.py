@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session, joinedload, lazyload
 
 from bot.context import Context, UserError
+from handlers.results.rows import RecordRow, RowsLoaded, TeamMember
 from handlers.results.rules import FAILED, Facts, ItemFacts, MemberFacts, choices, default_deadline, text
+from storage import raw
 from storage.models import (
     NOTICES,
     Assignment,
@@ -134,7 +136,7 @@ def item_snapshot(task: Task) -> list[dict[str, Any]]:
     return items
 
 
-def item_facts(record: InspectionRecord) -> list[ItemFacts]:
+def item_facts(record: InspectionRecord | RecordRow) -> list[ItemFacts]:
     return [ItemFacts(i["id"], i["name"], int(i["default_days"]), int(i["min_days"])) for i in record.items]
 
 
@@ -277,7 +279,7 @@ def open_record(ctx: Context, task: Task, assignment: Assignment) -> tuple[Inspe
     return record, True
 
 
-def require_member(ctx: Context, loaded: Loaded) -> Member:
+def require_member(ctx: Context, loaded: Loaded | RowsLoaded) -> Member | TeamMember:
     """Only the team edits its record (accepted members)."""
     member = loaded.member_for(ctx.person.id if ctx.person else None)
     if member is None or member.member.state != "accepted":
@@ -302,12 +304,20 @@ _EVIDENCE = (
 )
 
 
-def evidence_rows(ctx: Context, record_id: int) -> list[Any]:
-    """(id, kind, role, sha256, state) of every evidence row of a record, oldest first."""
-    return list(ctx.session.execute(_EVIDENCE, {"record_id": record_id}))
+class EvidenceRow(NamedTuple):
+    id: int
+    kind: str
+    role: str | None
+    sha256: str | None
+    state: str
 
 
-def rules_facts(ctx: Context, loaded: Loaded, evidence: list[Any] | None = None) -> Facts:
+def evidence_rows(ctx: Context, record_id: int) -> list[EvidenceRow]:
+    """Every evidence row of a record, oldest first (read on every submission: ``storage.raw``)."""
+    return [EvidenceRow(*row) for row in raw.fetch(ctx.session, _EVIDENCE, {"record_id": record_id})]
+
+
+def rules_facts(ctx: Context, loaded: Loaded | RowsLoaded, evidence: list[Any] | None = None) -> Facts:
     """What ``rules.check`` needs to know; ``evidence`` = ``evidence_rows`` when the caller has them."""
     record = loaded.record
     day = loaded.assignment.planned_day
@@ -337,7 +347,7 @@ def draft_values(values: dict[str, Any], item_count: int) -> dict[str, Any]:
     return draft
 
 
-def field_label(record: InspectionRecord, name: str) -> str:
+def field_label(record: InspectionRecord | RecordRow, name: str) -> str:
     if name.startswith("item_"):
         number, _, suffix = name[5:].partition("_")
         index = int(number) - 1
@@ -347,14 +357,14 @@ def field_label(record: InspectionRecord, name: str) -> str:
     return FIELD_LABELS.get(name, name)
 
 
-def current_version(session: Session, record: InspectionRecord) -> RecordVersion | None:
+def current_version(session: Session, record: InspectionRecord | RecordRow) -> RecordVersion | None:
     if not record.current_version_id:
         return None
     return session.get(RecordVersion, record.current_version_id)
 
 
 def failed_items(
-    record: InspectionRecord, content: dict[str, Any]
+    record: InspectionRecord | RecordRow, content: dict[str, Any]
 ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """(item snapshot, answer) for every 不合格 answer."""
     by_id = {item["id"]: item for item in record.items}

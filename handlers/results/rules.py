@@ -73,6 +73,8 @@ class Outcome:
 
 def text(value: Any, limit: int = TEXT_LIMIT) -> str:
     """A form value as text: lists joined, dicts (some clients send selects as objects) unwrapped."""
+    if type(value) is str:  # nearly every value: skip the other checks
+        return value.strip()[:limit]
     if isinstance(value, dict):
         value = value.get("value", value.get("text", ""))
     if isinstance(value, list | tuple):
@@ -83,7 +85,7 @@ def text(value: Any, limit: int = TEXT_LIMIT) -> str:
 def choices(value: Any) -> list[str]:
     """A multiselect value: a list, or comma-separated text."""
     if isinstance(value, list | tuple):
-        return [text(v) for v in value if text(v)]
+        return [part for part in (text(v) for v in value) if part]
     return [part.strip() for part in text(value).split(",") if part.strip()]
 
 

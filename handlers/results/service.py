@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 
 from bot.context import Context, UserError
-from handlers.results import hooks, issue, progress, records, rules
+from handlers.results import hooks, issue, progress, records, rows, rules
 from handlers.results.records import (
     EDITABLE,
     Loaded,
@@ -36,6 +36,7 @@ from handlers.results.records import (
     field_label,
     local,
 )
+from handlers.results.rows import RecordRow, RowsLoaded, VersionRow
 from handlers.results.views import person_name, status
 from handlers.tasks import service as tasks
 from storage.models import InspectionRecord, RecordVersion
@@ -58,8 +59,8 @@ class Conflict(Exception):
 class Outcome:
     kind: str  # saved | unchanged | created | duplicate
     message: str
-    loaded: Loaded
-    version: RecordVersion | None = None
+    loaded: Loaded | RowsLoaded
+    version: RecordVersion | VersionRow | None = None
     warnings: list[str] = field(default_factory=list)
     evidence: list[Any] | None = None  # ``records.evidence_rows`` as read by a submission
 
@@ -69,7 +70,8 @@ def lock(ctx: Context, record_id: int) -> Loaded:
     return records.lock_loaded(ctx, record_id)
 
 
-def _log(ctx: Context, record: InspectionRecord, action: str, fields: list[str]) -> None:
+def _logged(ctx: Context, record: InspectionRecord | RecordRow, action: str, fields: list[str]) -> list[Any]:
+    """The record's change log with this change added (the newest ``LOG_KEEP`` entries)."""
     entry = {
         "at": local(ctx, ctx.now).strftime("%m-%d %H:%M"),
         "person_id": ctx.person.id if ctx.person else None,
@@ -77,10 +79,55 @@ def _log(ctx: Context, record: InspectionRecord, action: str, fields: list[str])
         "action": action,
         "fields": fields,
     }
-    record.draft_log = [*record.draft_log, entry][-LOG_KEEP:]
+    return [*record.draft_log, entry][-LOG_KEEP:]
 
 
-def _check_editable(loaded: Loaded) -> None:
+def _log(ctx: Context, record: InspectionRecord, action: str, fields: list[str]) -> None:
+    record.draft_log = _logged(ctx, record, action, fields)
+
+
+class _OrmStore:
+    """Where a submission on ORM objects (the card path) reads and writes."""
+
+    @staticmethod
+    def by_instance(ctx: Context, instance_id: str) -> RecordVersion | None:
+        return ctx.session.execute(_BY_INSTANCE, {"instance_id": instance_id}).scalar_one_or_none()
+
+    @staticmethod
+    def current(ctx: Context, record: Any) -> RecordVersion | None:
+        return current_version(ctx.session, record)
+
+    @staticmethod
+    def add_version(ctx: Context, current: Any, values: dict[str, Any]) -> RecordVersion:
+        version = RecordVersion(**values)
+        ctx.session.add(version)
+        if current is not None:
+            current.current = False
+        ctx.session.flush()
+        return version
+
+    @staticmethod
+    def update_record(ctx: Context, record: Any, changes: dict[str, Any], *, guard: bool = False) -> bool:
+        if guard:  # pragma: no cover - the ORM path always holds the record lock
+            raise ValueError("a guarded update needs plain rows")
+        for name, value in changes.items():
+            setattr(record, name, value)
+        return True
+
+
+class _RowStore:
+    """The same on plain rows (the mobile form's submission, ``rows.py``)."""
+
+    by_instance = staticmethod(rows.version_by_instance)
+    add_version = staticmethod(rows.add_version)
+    update_record = staticmethod(rows.update_record)
+
+    @staticmethod
+    def current(ctx: Context, record: Any) -> VersionRow | None:
+        return rows.version_by_id(ctx, record.current_version_id)
+
+
+def _check_editable(loaded: Loaded | RowsLoaded) -> None:
     state = loaded.record.state
     if state == "reviewed":
         raise UserError("这条记录已由牵头单位审核通过，不能再修改。")
@@ -88,7 +135,7 @@ def _check_editable(loaded: Loaded) -> None:
         raise UserError("这条记录已撤回（本户已重新抽取），不能再填写。")
 
 
-def _stale(ctx: Context, loaded: Loaded, seen: str | None) -> None:
+def _stale(ctx: Context, loaded: Loaded | RowsLoaded, seen: str | None) -> None:
     record = loaded.record
     if seen in (None, "") or str(seen) == str(record.draft_version):
         return
@@ -140,9 +187,28 @@ def save_draft(ctx: Context, loaded: Loaded, values: dict[str, Any], *, seen: st
     return Outcome("saved", f"已保存草稿（{'、'.join(changed[:6])}），同组人员的卡片已同步更新。", loaded)
 
 
+@dataclass
+class Accepted:
+    """A new version that passed every check, not yet stored (``prepare``, then ``apply``)."""
+
+    values: dict[str, Any]
+    submission_id: str
+    deprecated_id: str
+    digest: str
+    via: str
+    submitter_person_id: int
+    current: Any  # the version it replaces (ORM or row), or None
+    checked: rules.Outcome
+    evidence_rows: list[Any]
+
+
+class Moved(Exception):
+    """``apply(guard=True)``: the record changed since it was read; nothing may be stored."""
+
+
 def submit(
     ctx: Context,
-    loaded: Loaded,
+    loaded: Loaded | RowsLoaded,
     values: dict[str, Any],
     *,
     submission_id: str,
@@ -150,12 +216,34 @@ def submit(
     seen: str | None,
     via: str,
 ) -> Outcome:
+    """``loaded`` from ``lock`` (ORM objects) or ``rows.lock`` (plain rows): the same rules, and
+    the writes go where the loaded record came from. The caller holds the task and record locks."""
+    prepared = prepare(
+        ctx, loaded, values, submission_id=submission_id, deprecated_id=deprecated_id, seen=seen, via=via
+    )
+    return prepared if isinstance(prepared, Outcome) else apply(ctx, loaded, prepared)
+
+
+def prepare(
+    ctx: Context,
+    loaded: Loaded | RowsLoaded,
+    values: dict[str, Any],
+    *,
+    submission_id: str,
+    deprecated_id: str,
+    seen: str | None,
+    via: str,
+) -> Outcome | Accepted:
+    """Every check of a submission, writing nothing but the audit events of refusals: an
+    ``Outcome`` (duplicate) to answer, or the ``Accepted`` version for ``apply``. Raises
+    ``Conflict``, ``NotOnTeam`` (both audited) or ``UserError`` (per field, nothing written)."""
+    store = _RowStore if isinstance(loaded, RowsLoaded) else _OrmStore
     record = loaded.record
     submission_id = submission_id.strip()
     if not submission_id or len(submission_id) > 64:
         raise UserError("这次提交缺少提交编号，请刷新卡片或表单后重试。")
     digest = rules.submission_hash(values)
-    known = ctx.session.execute(_BY_INSTANCE, {"instance_id": submission_id}).scalar_one_or_none()
+    known = store.by_instance(ctx, submission_id)
     if known is not None:
         if known.record_id == record.id and known.content_hash == digest:
             return Outcome("duplicate", f"已收到（第{known.version}版），无需重复提交。", loaded, known)
@@ -171,7 +259,7 @@ def submit(
         )
     member = records.require_member(ctx, loaded)
     _check_editable(loaded)
-    current = current_version(ctx.session, record)
+    current = store.current(ctx, record)
     if current is not None:
         if not deprecated_id:
             raise Conflict(
@@ -208,37 +296,75 @@ def submit(
         first = next(iter(checked.errors.values()))
         raise UserError(f"有 {len(checked.errors)} 处需要修改：{first}", fields=checked.errors)
 
-    number = record.version + 1
-    evidence = [row.id for row in evidence_rows]
-    version = RecordVersion(
-        record_id=record.id,
-        version=number,
-        instance_id=submission_id,
-        deprecated_id=deprecated_id or None,
-        content=checked.content,
-        content_hash=digest,
-        evidence=evidence,
-        via=via,
-        current=True,
-        submitted_by_person_id=member.inspector.person_id,
-        submitted_at=ctx.now,
+    return Accepted(
+        values,
+        submission_id,
+        deprecated_id,
+        digest,
+        via,
+        member.inspector.person_id,
+        current,
+        checked,
+        evidence_rows,
     )
-    ctx.session.add(version)
-    if current is not None:
-        current.current = False
-    ctx.session.flush()
+
+
+def apply(ctx: Context, loaded: Loaded | RowsLoaded, accepted: Accepted, *, guard: bool = False) -> Outcome:
+    """Store an accepted version: the version, the record, its ``results.issue`` job and the
+    audit event. With ``guard`` (plain rows read without locks) the record is written only if it
+    still holds what was read; else ``Moved`` is raised and the caller rolls back."""
+    store = _RowStore if isinstance(loaded, RowsLoaded) else _OrmStore
+    record = loaded.record
+    submission_id, deprecated_id, digest, via = (
+        accepted.submission_id,
+        accepted.deprecated_id,
+        accepted.digest,
+        accepted.via,
+    )
+    checked, current, values = accepted.checked, accepted.current, accepted.values
+    number = record.version + 1
+    evidence = [row.id for row in accepted.evidence_rows]
+    version = store.add_version(
+        ctx,
+        current,
+        {
+            "record_id": record.id,
+            "version": number,
+            "instance_id": submission_id,
+            "deprecated_id": deprecated_id or None,
+            "content": checked.content,
+            "content_hash": digest,
+            "evidence": evidence,
+            "via": via,
+            "current": True,
+            "submitted_by_person_id": accepted.submitter_person_id,
+            "submitted_at": ctx.now,
+        },
+    )
     before = {"state": record.state, "version": record.version}
-    record.state = "submitted"
-    record.version = number
-    record.current_version_id = version.id
-    record.submitted_at = ctx.now
-    if record.started_at is None:
-        record.started_at = ctx.now
-    record.return_reason = None
-    record.draft = {**record.draft, **draft_values(values, len(record.items))}
-    record.draft_version += 1
-    record.updated_at = ctx.now
-    _log(ctx, record, "提交" if number == 1 else f"提交修改（第{number}版）", ["全部事项"])
+    changed = store.update_record(
+        ctx,
+        record,
+        {
+            "state": "submitted",
+            "version": number,
+            "current_version_id": version.id,
+            "submitted_at": ctx.now,
+            "started_at": record.started_at or ctx.now,
+            "return_reason": None,
+            "draft": {**record.draft, **draft_values(values, len(record.items))},
+            "draft_version": record.draft_version + 1,
+            "draft_log": _logged(
+                ctx, record, "提交" if number == 1 else f"提交修改（第{number}版）", ["全部事项"]
+            ),
+            "updated_at": ctx.now,
+        },
+        guard=guard,
+    )
+    if not changed:
+        raise Moved(record.id)
+    issue.queue(ctx, record, version)
+    # The audit append last: it locks the chain's head row until the commit (every writer waits).
     ctx.audit(
         "record.submit" if number == 1 else "record.version",
         "inspection_record",
@@ -254,7 +380,6 @@ def submit(
             "warnings": checked.warnings,
         },
     )
-    issue.queue(ctx, record, version)
     orders = len(failed_items(record, checked.content))
     if number == 1:
         documents = "现场检查记录、行政检查登记表" + (f"和 {orders} 份责令改正通知书" if orders else "")
@@ -264,7 +389,7 @@ def submit(
         documents += "和改动事项的责令改正通知书" if orders else ""
         message = f"已提交第{number}版，结果已收到。正在重新生成{documents}"
     message += "，完成后发到检查组成员的单聊。"
-    return Outcome("created", message, loaded, version, checked.warnings, evidence_rows)
+    return Outcome("created", message, loaded, version, checked.warnings, accepted.evidence_rows)
 
 
 def begin_edit(ctx: Context, loaded: Loaded) -> None:

@@ -11,7 +11,7 @@ import uuid
 import weakref
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from bot.context import Context
 from cards.results import (
@@ -25,6 +25,7 @@ from cards.results import (
 from handlers.results import links
 from handlers.results.records import Loaded, current_version, local
 from handlers.results.rules import SIGNATURE_MODES
+from storage import raw
 from storage.models import (
     METHOD_LABELS,
     RESULT_CODES,
@@ -83,9 +84,14 @@ def base_fields(ctx: Context, loaded: Loaded) -> list[tuple[str, str]]:
     ]
 
 
+_PERSON_NAME = select(Person.__table__.c.name).where(Person.__table__.c.id == bindparam("person_id"))
+
+
 def person_name(ctx: Context, person_id: int | None) -> str:
-    person = ctx.session.get(Person, person_id) if person_id else None
-    return person.name if person is not None else "系统"
+    """A person's name for messages ("系统" for none); through ``storage.raw``, so it works on
+    any transaction (also ``Database.direct``)."""
+    found = raw.first(ctx.session, _PERSON_NAME, {"person_id": person_id}) if person_id else None
+    return str(found[0]) if found is not None else "系统"
 
 
 def summary(ctx: Context, loaded: Loaded, version: RecordVersion | None, *, documents: bool = True) -> str:

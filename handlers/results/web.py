@@ -18,6 +18,7 @@ import base64
 import binascii
 import json
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
@@ -27,8 +28,8 @@ from flask import Flask, Response, request
 from bot.context import Context, UserError
 from bot.services import Services
 from cards.result_form import message_page, page
-from handlers.results import evidence, links, publish, records, service
-from handlers.results.records import NotOnTeam, current_version
+from handlers.results import evidence, links, publish, quick, records, rows, service
+from handlers.results.records import NotOnTeam
 from handlers.results.views import KIND_LABELS, mint, status
 from storage.models import NOTICES, RESULT_CODES, InspectionRecord
 
@@ -73,11 +74,18 @@ def _html(status_code: int, text: str, nonce: str = "") -> Response:
     )
 
 
-def _context(services: Services, session: Any, grant: links.Grant, key: str) -> Context:
-    found = session.execute(
-        records.PERSON_AND_STAFF, {"person_id": grant.person_id, "corp_id": services.settings.corp_id}
-    ).first()
-    person, staff = found if found is not None else (None, None)
+def _context(
+    services: Services, session: Any, grant: links.Grant, key: str, *, plain: bool = False
+) -> Context:
+    """The link's person as the actor (an ORM ``Person``). With ``plain`` nobody yet: the caller
+    sets a ``rows.PersonRow`` once the team is loaded (``rows.act_as``)."""
+    person: Any = None
+    staff = None
+    if not plain:
+        found = session.execute(
+            records.PERSON_AND_STAFF, {"person_id": grant.person_id, "corp_id": services.settings.corp_id}
+        ).first()
+        person, staff = found if found is not None else (None, None)
     return Context(
         session=session,
         now=services.clock.now(),
@@ -90,15 +98,22 @@ def _context(services: Services, session: Any, grant: links.Grant, key: str) -> 
 
 
 def state(
-    ctx: Context, loaded: records.Loaded, *, submission_id: str = "", evidence: list[Any] | None = None
+    ctx: Context,
+    loaded: records.Loaded | rows.RowsLoaded,
+    *,
+    submission_id: str = "",
+    evidence: list[Any] | None = None,
+    version: Any = None,
 ) -> dict[str, Any]:
-    """What the page shows; ``evidence`` = ``records.evidence_rows`` when the caller has them."""
+    """What the page shows; ``evidence`` = ``records.evidence_rows`` and ``version`` = the
+    current version when the caller has them."""
     record = loaded.record
-    version = current_version(ctx.session, record)
+    if version is None or version.id != record.current_version_id:
+        version = rows.version_by_id(ctx, record.current_version_id)
     draft = dict(record.draft)
     draft.setdefault("inspectors", [str(m.inspector.id) for m in loaded.team])
-    rows = records.evidence_rows(ctx, record.id) if evidence is None else evidence
-    shown = [(row.kind, row.sha256) for row in rows if row.state == "stored"]
+    attached = records.evidence_rows(ctx, record.id) if evidence is None else evidence
+    shown = [(row.kind, row.sha256) for row in attached if row.state == "stored"]
     editable = record.state in records.EDITABLE
     hint = {
         "submitted": "结果已提交。在这里提交即为修改，修改后保存为新版本，原版本留存。",
@@ -139,7 +154,25 @@ def state(
     }
 
 
-def _signatures(ctx: Context, loaded: records.Loaded, values: dict[str, Any], member: records.Member) -> None:
+def _submitted(ctx: Context, loaded: records.Loaded | rows.RowsLoaded, outcome: service.Outcome) -> Response:
+    """The answer to a stored or duplicate submission; created: the version's job refreshes the
+    cards and issues the documents."""
+    return _json(
+        200,
+        {
+            "ok": True,
+            "kind": outcome.kind,
+            "message": outcome.message,
+            "warnings": outcome.warnings,
+            "version": outcome.version.version if outcome.version else None,
+            "state": state(ctx, loaded, evidence=outcome.evidence, version=outcome.version),
+        },
+    )
+
+
+def _signatures(
+    ctx: Context, loaded: records.Loaded | rows.RowsLoaded, values: dict[str, Any], member: Any
+) -> None:
     """Drawn signatures arrive as PNG data URLs; each is stored as evidence before the rules run."""
     for name, role in SIGNATURE_FIELDS.items():
         raw = values.pop(name, "")
@@ -192,21 +225,31 @@ def register_web(app: Flask) -> None:
             nonce = secrets.token_urlsafe(16)
             return _html(200, page(state(ctx, loaded), nonce=nonce), nonce)
 
-    def write(token: str, action: str, work: Any) -> Response:
+    def write(token: str, action: str, work: Any, *, plain: bool = False) -> Response:
+        """``work(ctx, loaded)`` in one write transaction under the task and record locks;
+        ``plain``: the record as plain rows (``rows.py``) instead of ORM objects."""
         grant, problem = grant_or_none(token)
         if grant is None:
             return _json(403, {"ok": False, "message": problem})
         try:
             with services().db.write() as session:
                 ctx = _context(
-                    services(), session, grant, f"form:{action}:{grant.record_id}:{secrets.token_hex(8)}"
+                    services(),
+                    session,
+                    grant,
+                    f"form:{action}:{grant.record_id}:{secrets.token_hex(8)}",
+                    plain=plain,
                 )
-                loaded = service.lock(ctx, grant.record_id)
+                if plain:
+                    loaded: Any = rows.lock(ctx, grant.record_id)
+                    rows.act_as(ctx, loaded, grant.person_id)
+                else:
+                    loaded = service.lock(ctx, grant.record_id)
                 # No savepoint: nothing is written before ``work``, so a problem the user can fix
                 # rolls the whole transaction back (_Discard); a refusal or a conflict commits
                 # what the work audited before raising.
                 try:
-                    return work(ctx, loaded)
+                    answer = work(ctx, loaded)
                 except NotOnTeam as refused:
                     return _json(403, {"ok": False, "message": refused.message})
                 except service.Conflict as conflict:
@@ -227,6 +270,9 @@ def register_web(app: Flask) -> None:
             return discarded.response
         except UserError as problem_:  # raised while locking (unknown record)
             return _json(404, {"ok": False, "message": problem_.message})
+        # A work may answer with a callable: its page state is then built after the commit, out
+        # of the write lock (SQLite) and the audit chain's head lock (PostgreSQL).
+        return answer if isinstance(answer, Response) else answer()
 
     def body() -> dict[str, Any]:
         limit = services().settings.form_max_body_bytes
@@ -262,8 +308,23 @@ def register_web(app: Flask) -> None:
 
     @app.post("/form/<string:token>/submit")
     def form_submit(token: str) -> Response:
-        def work(ctx: Context, loaded: records.Loaded) -> Response:
+        grant, problem = grant_or_none(token)
+        if grant is None:
+            return _json(403, {"ok": False, "message": problem})
+        try:  # read before any transaction: nothing to wait for while holding locks
             data = body()
+        except UserError as problem_:
+            return _json(422, {"ok": False, "message": problem_.message, "errors": problem_.fields})
+        if not any(data.get("values", {}).get(name) for name in SIGNATURE_FIELDS):
+            # Decided on a lock-free read, stored with a guarded update (quick.py); None: the
+            # locked path below decides again from scratch.
+            done = quick.submit(services(), grant, data, _submitted)
+            if isinstance(done, UserError):
+                return _json(422, {"ok": False, "message": done.message, "errors": done.fields})
+            if done is not None:
+                return done
+
+        def work(ctx: Context, loaded: rows.RowsLoaded) -> Response | Callable[[], Response]:
             values = dict(data.get("values", {}))
             member = records.require_member(ctx, loaded)
             _signatures(ctx, loaded, values, member)
@@ -276,20 +337,13 @@ def register_web(app: Flask) -> None:
                 seen=str(data.get("draft_version", "")),
                 via="form",
             )
-            # created: the version's job refreshes the cards and issues the documents
-            return _json(
-                200,
-                {
-                    "ok": True,
-                    "kind": outcome.kind,
-                    "message": outcome.message,
-                    "warnings": outcome.warnings,
-                    "version": outcome.version.version if outcome.version else None,
-                    "state": state(ctx, loaded, evidence=outcome.evidence),
-                },
-            )
+            # A new version brings everything its page state shows (no statement): built after
+            # the commit. A duplicate reads the evidence, so inside the transaction.
+            if outcome.kind == "created":
+                return lambda: _submitted(ctx, loaded, outcome)
+            return _submitted(ctx, loaded, outcome)
 
-        return write(token, "submit", work)
+        return write(token, "submit", work, plain=True)
 
     @app.post("/form/<string:token>/photo")
     def form_photo(token: str) -> Response:

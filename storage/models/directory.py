@@ -46,16 +46,21 @@ class Inspector(Base):
     unit: Mapped[Unit] = relationship(lazy="joined")
 
     def certified_on(self, day: date) -> bool:
-        """A valid certificate covering ``day`` (BR-05). Auxiliaries never qualify."""
-        return (
-            self.active
-            and not self.auxiliary
-            and self.cert_no is not None
-            and self.cert_status == "valid"
-            and self.cert_valid_from is not None
-            and self.cert_valid_to is not None
-            and self.cert_valid_from <= day <= self.cert_valid_to
-        )
+        return certified(self, day)
+
+
+def certified(inspector: Any, day: date) -> bool:
+    """A valid certificate covering ``day`` (BR-05). Auxiliaries never qualify. ``inspector`` is
+    an ``Inspector`` or a row with its certificate columns (handlers/results/rows.py)."""
+    return bool(
+        inspector.active
+        and not inspector.auxiliary
+        and inspector.cert_no is not None
+        and inspector.cert_status == "valid"
+        and inspector.cert_valid_from is not None
+        and inspector.cert_valid_to is not None
+        and inspector.cert_valid_from <= day <= inspector.cert_valid_to
+    )
 
 
 class InspectionObject(Base):

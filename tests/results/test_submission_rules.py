@@ -303,3 +303,73 @@ def test_drawn_signatures_are_printed_on_the_site_record_and_tampered_bytes_stop
     stored.write_bytes(png(99))
     with pytest.raises(FatalError, match="cannot be printed"):
         _pictures(SimpleNamespace(settings=services.settings), record.fields)
+
+
+def _events(services, action: str) -> int:
+    with services.db.read() as session:
+        return session.execute(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == action)
+        ).scalar_one()
+
+
+def test_a_record_changed_between_the_check_and_the_write_is_decided_again_under_the_locks(
+    client, services, setup, monkeypatch
+):
+    """The form's submission is checked on a lock-free read (handlers/results/quick.py); a
+    teammate's save landing right after that read must not be overwritten by the stale copy."""
+    from handlers.results import quick, rows
+
+    original = rows.peek
+
+    def peek_then_teammate_saves(ctx, record_id):
+        loaded = original(ctx, record_id)
+        saved = post(
+            client,
+            services,
+            setup,
+            "save",
+            values={"narrative": "同事补充的检查情况"},
+            person=setup.people[1],
+        )
+        assert saved.status_code == 200 and saved.json["kind"] == "saved"
+        return loaded
+
+    monkeypatch.setattr(quick.rows, "peek", peek_then_teammate_saves)
+    answer = post(client, services, setup, "submit", **submission())
+    assert answer.status_code == 200 and answer.json["kind"] == "created", answer.json
+    with services.db.read() as session:
+        record = session.get(InspectionRecord, setup.record)
+        versions = session.execute(select(func.count()).select_from(RecordVersion)).scalar_one()
+    assert versions == 1 and record.version == 1 and record.state == "submitted"
+    # the locked path started from the saved draft: both the teammate's field and the answers
+    assert record.draft["narrative"] == "同事补充的检查情况" and record.draft["present_name"] == "李店长"
+    assert record.draft_version == 2 and [e["action"] for e in record.draft_log] == ["保存草稿", "提交"]
+    assert _events(services, "record.submit") == 1
+
+
+def test_the_same_submission_stored_between_the_check_and_the_write_is_answered_as_received(
+    client, services, setup, monkeypatch
+):
+    from handlers.results import quick, rows
+
+    original = rows.peek
+    raced: list = []
+
+    def peek_then_the_same_submission_lands(ctx, record_id):
+        loaded = original(ctx, record_id)
+        if not raced:  # a redelivery of the same submission, stored first (only once)
+            raced.append(None)
+            raced[0] = post(client, services, setup, "submit", **submission())
+        return loaded
+
+    monkeypatch.setattr(quick.rows, "peek", peek_then_the_same_submission_lands)
+    answer = post(client, services, setup, "submit", **submission())
+    assert raced[0].status_code == 200 and raced[0].json["kind"] == "created"
+    assert answer.status_code == 200 and answer.json["kind"] == "duplicate", answer.json
+    assert count(services, RecordVersion) == 1 and _events(services, "record.submit") == 1
+
+
+def test_a_submission_by_somebody_off_the_team_is_refused_and_audited_once(client, services, setup):
+    refused = post(client, services, setup, "submit", person=setup.outsider, **submission())
+    assert refused.status_code == 403 and "检查组" in refused.json["message"]
+    assert count(services, RecordVersion) == 0 and _events(services, "access.denied") == 1

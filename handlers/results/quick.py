@@ -1,0 +1,111 @@
+"""The mobile form's submission decided first and stored after, so that locks are held only for
+the writes.
+
+Under ``service.submit`` everything (reads, the ODK checks, the rules, the writes) runs inside
+the write transaction, holding the task and record locks and, on SQLite, the database's single
+write lock. The checks and the reads are most of a submission's work, so SQLite ran one
+submission at a time however many workers there were. Here:
+
+1. in a read transaction, without locks, the record is read as plain rows (``rows.peek``) and
+   ``service.prepare`` runs every check (its first audit event, a refusal, ends this path);
+2. a duplicate ("already received") is answered from that read: nothing is written for it;
+3. an accepted version is stored in a write transaction by ``service.apply(guard=True)``: the
+   version, then the record with an UPDATE that applies only while the record still holds what
+   step 1 read (``rows.GUARDED``), then its job and its audit event.
+
+Whatever else happens falls back to the locked path (``None``): a refusal or a conflict (their
+audit events are written there), a record that moved between the steps (the guarded UPDATE
+touched no row, the transaction is rolled back), a submission id stored meanwhile (the unique
+key refuses the version), drawn signatures (they are stored before the checks). The locked path
+then decides again from scratch, so the answers are the same as if only it existed.
+
+Both transactions run on pooled driver connections without an ORM session
+(``Database.direct``): every statement here goes through ``storage.raw``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from bot.context import Context, UserError
+from bot.services import Services
+from handlers.results import links, rows, service
+from handlers.results.records import NotOnTeam
+from storage import raw
+
+
+class _Fallback(Exception):
+    """Leaves the quick path (its write transaction rolled back) for the locked path."""
+
+
+class _DryContext(Context):
+    """The read step's context: the checks run with it, and the first thing they would audit
+    (a refusal, a conflict, a stale draft) sends the submission to the locked path instead."""
+
+    def audit(self, *args: Any, **kwargs: Any) -> None:
+        raise _Fallback
+
+
+def submit(
+    services: Services,
+    grant: links.Grant,
+    data: dict[str, Any],
+    answer: Callable[[Context, rows.RowsLoaded, service.Outcome], Any],
+) -> Any | None:
+    """``answer(ctx, loaded, outcome)`` for a duplicate or a stored version, a ``UserError`` for
+    values that fail the rules (nothing stored), or None: take the locked path."""
+    values = dict(data.get("values", {}))
+    key = f"form:submit:{grant.record_id}:{secrets.token_hex(8)}"
+    now = services.clock.now()
+    try:
+        with services.db.direct(write=False) as reader:
+            ctx = _context(_DryContext, services, reader, key, now)
+            try:
+                loaded = rows.peek(ctx, grant.record_id)
+            except UserError:
+                raise _Fallback from None  # unknown record: the locked path says so
+            rows.act_as(ctx, loaded, grant.person_id)
+            try:
+                prepared = service.prepare(
+                    ctx,
+                    loaded,
+                    values,
+                    submission_id=str(data.get("submission_id", "")),
+                    deprecated_id=str(data.get("deprecated_id", "")),
+                    seen=str(data.get("draft_version", "")),
+                    via="form",
+                )
+            except (NotOnTeam, service.Conflict):
+                raise _Fallback from None  # answered with their audit events on the locked path
+            except UserError as problem:
+                return problem
+            if isinstance(prepared, service.Outcome):
+                return answer(ctx, loaded, prepared)
+        with services.db.direct(write=True) as writer:
+            stored = _context(Context, services, writer, key, now)
+            stored.person, stored.staff_id = ctx.person, ctx.staff_id
+            try:
+                outcome = service.apply(stored, loaded, prepared, guard=True)
+            except service.Moved:
+                raise _Fallback from None
+            except Exception as error:
+                if isinstance(error, writer.dialect.loaded_dbapi.IntegrityError):
+                    raise _Fallback from None  # the submission id was stored meanwhile
+                raise
+    except _Fallback:
+        return None
+    return answer(stored, loaded, outcome)
+
+
+def _context(kind: type[Context], services: Services, handle: raw.Direct, key: str, now: datetime) -> Context:
+    return kind(
+        session=handle,  # type: ignore[arg-type]  # every statement of this path runs through storage.raw
+        now=now,
+        settings=services.settings,
+        audit_log=services.audit_log,
+        staff_id=None,
+        event_key=key,
+    )
