@@ -1,0 +1,114 @@
+"""Result submissions in one process, without gunicorn or a load generator: statements and CPU per
+submission against the bare endpoint (Flask test client for both), so a change on the submission
+path can be judged without the noise of a loaded two-core machine. Seeds like ``bench/submit.py``.
+
+    python bench/submit_inprocess.py                      # SQLite in a temp dir
+    python bench/submit_inprocess.py --pg postgresql+psycopg://postgres@127.0.0.1:5432/bench
+    python bench/submit_inprocess.py --profile            # cProfile of the submissions, own time
+
+The PostgreSQL database given is wiped (schema ``public`` recreated).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--pg", help="PostgreSQL URL (schema public is reset)")
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+
+    tmp = tempfile.mkdtemp(prefix="bench-submit-inproc-")
+    url = args.pg or f"sqlite:///{tmp}/bench.db"
+    import bench.submit as submit
+    from bench.webhook import SECRET
+
+    os.environ.update(
+        CHAYICI_DATABASE_URL=url,
+        CHAYICI_DATA_DIR=tmp,
+        CHAYICI_APP_SECRET=SECRET,
+        CHAYICI_LINK_SECRET=submit.LINK_SECRET,
+    )
+    from sqlalchemy import event, text
+
+    from storage.db import Database
+    from storage.migrate import upgrade
+
+    database = Database(url)
+    if args.pg:
+        with database.engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public"))
+    upgrade(database.engine)
+    database.dispose()
+    warm = 100
+    total = warm + args.requests * (2 if args.profile else 1)
+    requests = submit.submissions(submit.seed(url, total))
+
+    from bench.webhook_app import app
+
+    services = app.extensions["chayici"]
+    client = app.test_client()
+    statements = [0]
+
+    @event.listens_for(services.db.engine, "before_cursor_execute")
+    def _count(*_: object) -> None:
+        statements[0] += 1
+
+    def post(path: str, body: bytes) -> None:
+        response = client.post(path, data=body, headers={"Content-Type": "application/json"})
+        assert response.status_code == 200, response.data
+
+    for path, body in requests[:warm]:
+        post(path, body)
+    for _ in range(warm):
+        client.get("/bench/bare")
+
+    statements[0] = 0
+    started, wall = time.process_time(), time.perf_counter()
+    for path, body in requests[warm : warm + args.requests]:
+        post(path, body)
+    submit_cpu = (time.process_time() - started) / args.requests * 1000
+    submit_wall = (time.perf_counter() - wall) / args.requests * 1000
+    per_request = statements[0] / args.requests
+    started = time.process_time()
+    for _ in range(args.requests):
+        client.get("/bench/bare")
+    bare_cpu = (time.process_time() - started) / args.requests * 1000
+
+    name = "PostgreSQL" if args.pg else "SQLite"
+    print(f"in-process submission path on {name}, {args.requests} requests each")
+    print(f"(a) bare endpoint              CPU {bare_cpu:.3f} ms/request")
+    print(
+        f"(b) POST /form/<t>/submit      CPU {submit_cpu:.3f} ms/request (wall {submit_wall:.3f} ms),"
+        f" {per_request:.1f} statements/request through SQLAlchemy"
+    )
+    print(f"CPU ratio a/b = {bare_cpu / submit_cpu:.3f}")
+    if args.profile:
+        profiler = cProfile.Profile(time.process_time)  # CPU, not waits
+        profiler.enable()
+        for path, body in requests[warm + args.requests :]:
+            post(path, body)
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats(os.environ.get("PROF_SORT", "tottime")).print_stats(
+            int(os.environ.get("PROF_N", "30"))
+        )
+    services.db.dispose()
+
+
+if __name__ == "__main__":
+    main()
