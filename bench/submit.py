@@ -1,9 +1,10 @@
 """Benchmark signed result submissions through the mobile form under gunicorn on loopback.
 
 (a) a bare Flask endpoint in the same app; (b) ``POST /form/<token>/submit`` with a signed link
-per record and a complete result with one 不合格 item: verify the link, lock task and record,
-validate, store the version, audit it and queue the version's one ``results.issue`` job. Every
-request is a new record (no duplicates). Prints req/s, p50/p99 and the ratio b/a, then p50/p99 of
+per record and a complete result with one 不合格 item: verify the link, read the record and run
+every check without locks, then store the version with a guarded update of the record, audit it
+and queue the version's one ``results.issue`` job (handlers/results/quick.py). Every request is
+a new record (no duplicates). Prints req/s, p50/p99 and the ratio b/a, then p50/p99 of
 (b) paced at 50 req/s. Then, in this process, the worker's side: ``results.issue`` jobs for a
 sample of the stored versions (findings and rectification, three numbered documents with their
 ``document.render`` jobs queued, six audit events, the team's, lead's and group's cards) — PDFs

@@ -256,10 +256,10 @@ class Database:
                 pooled.close()
             return
         held = self._write_lock.held() if write and self._write_lock is not None else nullcontext()
-        with held:
-            pooled = self.engine.raw_connection()
-            try:
-                connection = pooled.driver_connection
+        pooled = self.engine.raw_connection()  # checked out and returned outside the file lock
+        try:
+            connection = pooled.driver_connection
+            with held:
                 if self.dialect == "sqlite":
                     connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
                 try:
@@ -268,8 +268,8 @@ class Database:
                     connection.rollback()
                     raise
                 connection.commit()
-            finally:
-                pooled.close()
+        finally:
+            pooled.close()
 
     @contextmanager
     def autocommit(self) -> Iterator[Any]:

@@ -345,9 +345,11 @@ def add_version(ctx: Context, current: VersionRow | None, values: dict[str, Any]
 
 
 # What a submission computes its writes from: a guarded update (``update_record(guard=True)``)
-# writes only while the row still holds the values read. ``items`` is left out: it is fixed when
-# the record opens. Every other writer of a record changes at least one of these.
-GUARDED = ("state", "version", "current_version_id", "draft_version", "draft", "draft_log", "started_at")
+# writes only while the row still holds the values read. Every writer of a record changes one of
+# these: a change to the draft or its log bumps ``draft_version`` (the optimistic-concurrency
+# contract the cards' stale check already relies on), a review or a withdrawal changes ``state``,
+# a submission ``version``; ``items`` is fixed when the record opens.
+GUARDED = ("state", "version", "current_version_id", "draft_version", "started_at")
 _UPDATES: dict[tuple[frozenset[str], bool], Any] = {}
 
 
