@@ -11,10 +11,7 @@ The PostgreSQL database given is wiped (schema ``public`` recreated).
 
 from __future__ import annotations
 
-import argparse
-import cProfile
 import os
-import pstats
 import sys
 import tempfile
 import time
@@ -23,15 +20,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import inprocess  # noqa: E402
+
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--pg", help="PostgreSQL URL (schema public is reset)")
-    parser.add_argument("--requests", type=int, default=1000)
-    parser.add_argument("--profile", action="store_true")
-    args = parser.parse_args()
+    args = inprocess.arguments(__doc__, 1000)
 
     tmp = tempfile.mkdtemp(prefix="bench-submit-inproc-")
     url = args.pg or f"sqlite:///{tmp}/bench.db"
@@ -99,14 +92,7 @@ def main() -> None:
     )
     print(f"CPU ratio a/b = {bare_cpu / submit_cpu:.3f}")
     if args.profile:
-        profiler = cProfile.Profile(time.process_time)  # CPU, not waits
-        profiler.enable()
-        for path, body in requests[warm + args.requests :]:
-            post(path, body)
-        profiler.disable()
-        pstats.Stats(profiler).sort_stats(os.environ.get("PROF_SORT", "tottime")).print_stats(
-            int(os.environ.get("PROF_N", "30"))
-        )
+        inprocess.profile(lambda: [post(path, body) for path, body in requests[warm + args.requests :]])
     services.db.dispose()
 
 

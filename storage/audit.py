@@ -66,40 +66,27 @@ _INSERT_ONE = (
     .values({name: bindparam(name, type_=_EVENTS.c[name].type) for name in _ROW_COLUMNS})
     .returning(_EVENTS.c.id)
 )
-_MOVE_HEAD = (
-    update(_HEADS)
-    .where(_HEADS.c.id == 1)
-    .values(
-        last_id=bindparam("new_last_id"),
-        last_hash=bindparam("new_last_hash"),
-        count=_HEADS.c.count + bindparam("added"),
+
+
+def _move_head(last_id: Any, last_hash: Any, added: Any) -> Any:
+    return (
+        update(_HEADS)
+        .where(_HEADS.c.id == 1)
+        .values(last_id=last_id, last_hash=last_hash, count=_HEADS.c.count + added)
     )
-)
+
+
+_MOVE_HEAD = _move_head(bindparam("new_last_id"), bindparam("new_last_hash"), bindparam("added"))
 # PostgreSQL: the event and the head's move in one statement (a data-modifying CTE; SQLite has none).
 _NEW_EVENT = _INSERT_ONE.cte("new_event")
 _INSERT_AND_MOVE = (
-    update(_HEADS)
+    _move_head(select(_NEW_EVENT.c.id).scalar_subquery(), bindparam("hash"), 1)
     .add_cte(_NEW_EVENT)
-    .where(_HEADS.c.id == 1)
-    .values(
-        last_id=select(_NEW_EVENT.c.id).scalar_subquery(),
-        last_hash=bindparam("hash"),
-        count=_HEADS.c.count + 1,
-    )
     .returning(_HEADS.c.last_id)
 )
 _ID_OF_HASH = select(_EVENTS.c.id).where(_EVENTS.c.hash == bindparam("hash"))
 # What ``append_many`` passes per row; ``at`` is the same for the whole batch.
-_BULK_COLUMNS = (
-    "actor",
-    "actor_person_id",
-    "action",
-    "entity_type",
-    "entity_id",
-    "body",
-    "prev_hash",
-    "hash",
-)
+_BULK_COLUMNS = _ROW_COLUMNS[1:]
 
 
 class AuditLog:

@@ -69,15 +69,7 @@ def submit(
                 raise _Fallback from None  # unknown record: the locked path says so
             rows.act_as(ctx, loaded, grant.person_id)
             try:
-                prepared = service.prepare(
-                    ctx,
-                    loaded,
-                    values,
-                    submission_id=str(data.get("submission_id", "")),
-                    deprecated_id=str(data.get("deprecated_id", "")),
-                    seen=str(data.get("draft_version", "")),
-                    via="form",
-                )
+                prepared = service.prepare(ctx, loaded, values, via="form", **service.form_ids(data))
             except (NotOnTeam, service.Conflict):
                 raise _Fallback from None  # answered with their audit events on the locked path
             except UserError as problem:

@@ -187,6 +187,16 @@ def save_draft(ctx: Context, loaded: Loaded, values: dict[str, Any], *, seen: st
     return Outcome("saved", f"已保存草稿（{'、'.join(changed[:6])}），同组人员的卡片已同步更新。", loaded)
 
 
+def form_ids(data: dict[str, Any]) -> dict[str, str]:
+    """What a mobile form's JSON body says about itself, as ``prepare``/``submit`` take it: the
+    submission id, the version it replaces and the draft version it was built on."""
+    return {
+        "submission_id": str(data.get("submission_id", "")),
+        "deprecated_id": str(data.get("deprecated_id", "")),
+        "seen": str(data.get("draft_version", "")),
+    }
+
+
 @dataclass
 class Accepted:
     """A new version that passed every check, not yet stored (``prepare``, then ``apply``)."""

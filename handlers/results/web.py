@@ -328,15 +328,7 @@ def register_web(app: Flask) -> None:
             values = dict(data.get("values", {}))
             member = records.require_member(ctx, loaded)
             _signatures(ctx, loaded, values, member)
-            outcome = service.submit(
-                ctx,
-                loaded,
-                values,
-                submission_id=str(data.get("submission_id", "")),
-                deprecated_id=str(data.get("deprecated_id", "")),
-                seen=str(data.get("draft_version", "")),
-                via="form",
-            )
+            outcome = service.submit(ctx, loaded, values, via="form", **service.form_ids(data))
             # A new version brings everything its page state shows (no statement): built after
             # the commit. A duplicate reads the evidence, so inside the transaction.
             if outcome.kind == "created":
