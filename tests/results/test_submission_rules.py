@@ -373,3 +373,31 @@ def test_a_submission_by_somebody_off_the_team_is_refused_and_audited_once(clien
     refused = post(client, services, setup, "submit", person=setup.outsider, **submission())
     assert refused.status_code == 403 and "检查组" in refused.json["message"]
     assert count(services, RecordVersion) == 0 and _events(services, "access.denied") == 1
+
+
+def test_submissions_on_an_unchanged_record_are_stored_without_the_locked_path(
+    client, services, setup, monkeypatch
+):
+    """After a saved draft (start time set) and for an edit (the current version retired), the
+    guarded update must match what was read: a guard that never matched would quietly send every
+    submission down the locked path."""
+    from handlers.results import quick
+
+    fell_back: list[bool] = []
+    original = quick.submit
+
+    def watched(*args, **kwargs):
+        answer = original(*args, **kwargs)
+        fell_back.append(answer is None)
+        return answer
+
+    monkeypatch.setattr(quick, "submit", watched)
+    saved = post(client, services, setup, "save", values={"present_name": "王店长"}, draft_version="0")
+    assert saved.status_code == 200
+    v1 = post(client, services, setup, "submit", **submission("1" * 32))
+    v2 = post(client, services, setup, "submit", **submission("2" * 32, deprecated_id="1" * 32, item_2="na"))
+    assert (v1.status_code, v2.status_code, v2.json["version"]) == (200, 200, 2), (v1.json, v2.json)
+    assert fell_back == [False, False]
+    with services.db.read() as session:
+        versions = session.execute(select(RecordVersion.version, RecordVersion.current)).all()
+    assert sorted(versions) == [(1, False), (2, True)]
