@@ -4,9 +4,10 @@ Every operation runs in the caller's one transaction with its audit rows and out
 the task lock then the record lock (the same order everywhere), so two teammates acting in the
 same instant are serialised and the second is told what the first did.
 
-A submission does only what must be answered at once: the checks, the version, its audit event
-and one ``results.issue`` job (``issue.py``), which issues the findings and documents and
-refreshes the cards in the worker.
+A submission does only what must be answered at once: the checks (``prepare``), the version, its
+audit event and one ``results.issue`` job (``apply``; ``issue.py`` issues the findings and
+documents and refreshes the cards in the worker). The mobile form first runs ``prepare`` on a
+lock-free read and ``apply(guard=True)`` after it (``quick.py``), falling back to the locked way.
 
 Submission rules (anchors-bots.md §5 / §8.2B):
 - the submission id was minted when the card or form was built;
