@@ -16,7 +16,7 @@ from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session, joinedload, lazyload
 
 from bot.context import Context, UserError
-from handlers.results.rows import RecordRow, RowsLoaded, TeamMember
+from handlers.results.rows import ON_TEAM, RecordRow, RowsLoaded, TeamMember
 from handlers.results.rules import FAILED, Facts, ItemFacts, MemberFacts, choices, default_deadline, text
 from storage import raw
 from storage.models import (
@@ -33,7 +33,6 @@ from storage.models import (
 )
 from storage.models.tasks import Task
 
-ON_TEAM = ("pending", "accepted")  # dispatched members still on the slot
 EDITABLE = ("draft", "submitted", "returned")
 MULTI_FIELDS = ("inspectors", "codes", "notices")
 FIELDS = (

@@ -33,7 +33,7 @@ from storage.models.directory import certified
 from storage.models.draw import Assignment
 from storage.models.tasks import Task
 
-ON_TEAM = ("pending", "accepted")
+ON_TEAM = ("pending", "accepted")  # dispatched members still on the slot
 
 
 @dataclass
@@ -182,21 +182,15 @@ _LOCK_TASK = (
 )
 _A = Assignment.__table__.c
 _O = InspectionObject.__table__.c
-_LOCK_RECORD = (
+_READ_RECORD = (
     select(*(_R[name] for name in _RECORD_COLUMNS), _A.planned_day, _O.name, _O.address)
     .join_from(InspectionRecord.__table__, Assignment.__table__, _A.id == _R.assignment_id)
     .join(InspectionObject.__table__, _O.id == _R.object_id)
     .where(_R.id == bindparam("record_id"))
-    .with_for_update(of=InspectionRecord.__table__)
 )
+_LOCK_RECORD = _READ_RECORD.with_for_update(of=InspectionRecord.__table__)
 # The same read without locks, the task's number joined in (``peek``).
-_PEEK_RECORD = (
-    select(*(_R[name] for name in _RECORD_COLUMNS), _A.planned_day, _O.name, _O.address, _T.number)
-    .join_from(InspectionRecord.__table__, Assignment.__table__, _A.id == _R.assignment_id)
-    .join(InspectionObject.__table__, _O.id == _R.object_id)
-    .join(Task.__table__, _T.id == _R.task_id)
-    .where(_R.id == bindparam("record_id"))
-)
+_PEEK_RECORD = _READ_RECORD.add_columns(_T.number).join(Task.__table__, _T.id == _R.task_id)
 _M = AssignmentMember.__table__.c
 _I = Inspector.__table__.c
 _P = Person.__table__.c

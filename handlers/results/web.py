@@ -225,12 +225,16 @@ def register_web(app: Flask) -> None:
             nonce = secrets.token_urlsafe(16)
             return _html(200, page(state(ctx, loaded), nonce=nonce), nonce)
 
-    def write(token: str, action: str, work: Any, *, plain: bool = False) -> Response:
+    def write(
+        token: str, action: str, work: Any, *, plain: bool = False, grant: links.Grant | None = None
+    ) -> Response:
         """``work(ctx, loaded)`` in one write transaction under the task and record locks;
-        ``plain``: the record as plain rows (``rows.py``) instead of ORM objects."""
-        grant, problem = grant_or_none(token)
+        ``plain``: the record as plain rows (``rows.py``) instead of ORM objects; ``grant``: the
+        token's, when the caller has checked it already."""
         if grant is None:
-            return _json(403, {"ok": False, "message": problem})
+            grant, problem = grant_or_none(token)
+            if grant is None:
+                return _json(403, {"ok": False, "message": problem})
         try:
             with services().db.write() as session:
                 ctx = _context(
@@ -335,7 +339,7 @@ def register_web(app: Flask) -> None:
                 return lambda: _submitted(ctx, loaded, outcome)
             return _submitted(ctx, loaded, outcome)
 
-        return write(token, "submit", work, plain=True)
+        return write(token, "submit", work, plain=True, grant=grant)
 
     @app.post("/form/<string:token>/photo")
     def form_photo(token: str) -> Response:
