@@ -19,6 +19,32 @@ def arguments(doc: str | None, requests: int) -> argparse.Namespace:
     return parser.parse_args()
 
 
+def server_cpu(name: str = "postgres") -> dict[int, float]:
+    """CPU seconds (user + system) of each local process called ``name``, by pid: the database
+    server's share of an in-process run is the difference between two readings (backends that
+    started in between count from zero)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)
+        except OSError:  # gone meanwhile
+            continue
+        if not fields[0].endswith("(" + name):
+            continue
+        values = fields[1].split()
+        found[int(entry)] = (int(values[11]) + int(values[12])) / tick
+    return found
+
+
+def server_cpu_since(before: dict[int, float], name: str = "postgres") -> float:
+    """CPU seconds the server's processes used since the ``before`` reading of ``server_cpu``."""
+    return sum(value - before.get(pid, 0.0) for pid, value in server_cpu(name).items())
+
+
 def profile(run: Callable[[], object]) -> None:
     """cProfile of ``run`` timed by CPU, not waits; ``PROF_SORT`` (tottime) and ``PROF_N`` (30)."""
     profiler = cProfile.Profile(time.process_time)

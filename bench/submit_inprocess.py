@@ -72,12 +72,14 @@ def main() -> None:
         client.get("/bench/bare")
 
     statements[0] = 0
+    server = inprocess.server_cpu()
     started, wall = time.process_time(), time.perf_counter()
     for path, body in requests[warm : warm + args.requests]:
         post(path, body)
     submit_cpu = (time.process_time() - started) / args.requests * 1000
     submit_wall = (time.perf_counter() - wall) / args.requests * 1000
     per_request = statements[0] / args.requests
+    server_ms = inprocess.server_cpu_since(server) / args.requests * 1000
     started = time.process_time()
     for _ in range(args.requests):
         client.get("/bench/bare")
@@ -90,6 +92,8 @@ def main() -> None:
         f"(b) POST /form/<t>/submit      CPU {submit_cpu:.3f} ms/request (wall {submit_wall:.3f} ms),"
         f" {per_request:.1f} statements/request through SQLAlchemy"
     )
+    if args.pg:
+        print(f"    PostgreSQL server CPU {server_ms:.3f} ms/request (its processes' counters)")
     print(f"CPU ratio a/b = {bare_cpu / submit_cpu:.3f}")
     if args.profile:
         inprocess.profile(lambda: [post(path, body) for path, body in requests[warm + args.requests :]])

@@ -79,10 +79,8 @@ def _move_head(last_id: Any, last_hash: Any, added: Any) -> Any:
 _MOVE_HEAD = _move_head(bindparam("new_last_id"), bindparam("new_last_hash"), bindparam("added"))
 # PostgreSQL: the event and the head's move in one statement (a data-modifying CTE; SQLite has none).
 _NEW_EVENT = _INSERT_ONE.cte("new_event")
-_INSERT_AND_MOVE = (
-    _move_head(select(_NEW_EVENT.c.id).scalar_subquery(), bindparam("hash"), 1)
-    .add_cte(_NEW_EVENT)
-    .returning(_HEADS.c.last_id)
+_INSERT_AND_MOVE = _move_head(select(_NEW_EVENT.c.id).scalar_subquery(), bindparam("hash"), 1).add_cte(
+    _NEW_EVENT
 )
 _ID_OF_HASH = select(_EVENTS.c.id).where(_EVENTS.c.hash == bindparam("hash"))
 # What ``append_many`` passes per row; ``at`` is the same for the whole batch.
@@ -95,7 +93,7 @@ class AuditLog:
             raise ValueError("the audit key must not be empty")
         self._key = key
 
-    def _head(self, session: Session) -> str:
+    def _head(self, session: Session | raw.Direct) -> str:
         """Lock the head row (created on first use) and return the newest hash."""
         found = raw.first(session, _LOCK_HEAD)
         if found is None:
@@ -137,19 +135,18 @@ class AuditLog:
             "hash": _digest(self._key, prev, body),
         }
 
-    def append(self, session: Session, entry: AuditEntry, *, at: datetime) -> int:
-        """Append one event inside the caller's transaction; returns its id."""
+    def append(self, session: Session | raw.Direct, entry: AuditEntry, *, at: datetime) -> None:
+        """Append one event inside the caller's transaction. On PostgreSQL the event goes
+        without waiting for the answer (``raw.send``): in pipeline mode it travels with the commit,
+        which raises its error if it has one."""
         at = at.astimezone(UTC)
         row = self._row(entry, at, at.isoformat(), self._head(session))
         if raw.dialect(session).name == "postgresql":
-            moved = raw.first(session, _INSERT_AND_MOVE, row)
-            assert moved is not None
-            return int(moved[0])
+            raw.send(session, _INSERT_AND_MOVE, row)
+            return
         inserted = raw.first(session, _INSERT_ONE, row)
         assert inserted is not None
-        event_id = int(inserted[0])
-        raw.run(session, _MOVE_HEAD, {"new_last_id": event_id, "new_last_hash": row["hash"], "added": 1})
-        return event_id
+        raw.run(session, _MOVE_HEAD, {"new_last_id": inserted[0], "new_last_hash": row["hash"], "added": 1})
 
     def append_many(self, session: Session, entries: list[AuditEntry], *, at: datetime) -> int:
         """Append several events in order with one multi-row insert (a tick that moves thousands

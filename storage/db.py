@@ -164,6 +164,22 @@ class _WriteLock:
                 fcntl.flock(local.fd, fcntl.LOCK_UN)
 
 
+@contextmanager
+def _pipelined(dialect: Any, connection: Any) -> Iterator[raw.Direct]:
+    """A PostgreSQL write transaction in pipeline mode: statements go out as they are run and the
+    driver waits for answers only when a row is read (``raw.first``, ``raw.fetch``, a row count),
+    so the writes between two reads share one round trip. The COMMIT is sent in the pipeline too
+    and goes out with its closing sync: the last writes and the commit cost one round trip."""
+    import psycopg  # PostgreSQL only
+
+    with connection.pipeline() as pipeline:
+        yield raw.Direct(dialect, connection, pipeline)
+        if connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            # A plain statement, not ``connection.commit()``: that would sync on its own, and the
+            # pipeline's exit would sync again, two round trips for one commit.
+            connection.execute("COMMIT", prepare=False)
+
+
 class Database:
     """Owns the engine and hands out transactions.
 
@@ -244,7 +260,8 @@ class Database:
         ``storage.raw`` and ``storage.upsert``: a session's set-up, connection checkout, begin,
         commit and close cost several of their statements. Writes on SQLite take the same file
         lock and ``BEGIN IMMEDIATE`` as ``write()``. Reads on PostgreSQL are single autocommitted
-        statements, not one snapshot."""
+        statements, not one snapshot; writes on PostgreSQL run in pipeline mode (``_pipelined``):
+        an error of a statement sent with ``raw.send`` is raised by the next read or at the end."""
         if not write and self._autocommit_engine is not None:
             # PostgreSQL reads on the autocommit pool: no BEGIN and COMMIT round trips; each
             # statement sees the data as committed when it runs (callers that need more check it
@@ -263,11 +280,15 @@ class Database:
                 if self.dialect == "sqlite":
                     connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
                 try:
-                    yield raw.Direct(self.engine.dialect, connection)
+                    if self.is_postgres:
+                        with _pipelined(self.engine.dialect, connection) as handle:
+                            yield handle
+                    else:
+                        yield raw.Direct(self.engine.dialect, connection)
                 except BaseException:
                     connection.rollback()
                     raise
-                connection.commit()
+                connection.commit()  # PostgreSQL: committed already, this sends nothing
         finally:
             pooled.close()
 

@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 from storage.base import canonical_json
 from storage.bulk import insert_rows
 from storage.models.platform import OutboxMessage, RateEvent
-from storage.upsert import insert_ignore
+from storage.raw import Direct
+from storage.upsert import insert_ignore, send_ignore
 
 RateLookup = Callable[[str], tuple[int, float] | None]
 
@@ -46,24 +47,45 @@ def enqueue(
             .where(OutboxMessage.coalesce_key == coalesce_key, OutboxMessage.state == "pending")
             .values(state="superseded", last_error="被更新的卡片状态取代")
         )
-    inserted = insert_ignore(
+    return insert_ignore(
         session,
         OutboxMessage,
-        {
-            "dedupe_key": dedupe_key,
-            "kind": kind,
-            "payload": payload,
-            "state": "pending",
-            "rate_keys": ",".join(sorted(set(rate_keys))),
-            "coalesce_key": coalesce_key,
-            "attempts": 0,
-            "max_attempts": max_attempts,
-            "next_attempt_at": not_before or now,
-            "created_at": now,
-        },
+        _values(kind, dedupe_key, payload, now, rate_keys, coalesce_key, max_attempts, not_before),
         conflict_column="dedupe_key",
     )
-    return inserted
+
+
+def _values(
+    kind: str,
+    dedupe_key: str,
+    payload: dict[str, Any],
+    now: datetime,
+    rate_keys: Iterable[str],
+    coalesce_key: str | None,
+    max_attempts: int,
+    not_before: datetime | None,
+) -> dict[str, Any]:
+    return {
+        "dedupe_key": dedupe_key,
+        "kind": kind,
+        "payload": payload,
+        "state": "pending",
+        "rate_keys": ",".join(sorted(set(rate_keys))),
+        "coalesce_key": coalesce_key,
+        "attempts": 0,
+        "max_attempts": max_attempts,
+        "next_attempt_at": not_before or now,
+        "created_at": now,
+    }
+
+
+def send_new(session: Session | Direct, rows: Sequence[Pending], *, now: datetime, max_attempts: int) -> None:
+    """Queue new messages (``Context.defer_outbox``'s) without waiting for the database's answer:
+    in a ``Database.direct`` write on PostgreSQL they travel with the commit. Rows whose dedupe
+    key exists are skipped, as by ``enqueue``."""
+    for row in rows:
+        values = _values(row.kind, row.dedupe_key, row.payload, now, row.rate_keys, None, max_attempts, None)
+        send_ignore(session, OutboxMessage, values, conflict_column="dedupe_key")
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,11 @@ once at import and compiled once per database, and do at run time only what SQLA
 done to the values: the column types' bind processors on the way in (TypeDecorators included) and
 their result processors on the way out. Rows come back as plain tuples.
 
+``send`` runs a statement without waiting for its answer (``Later``): on a PostgreSQL ``Direct``
+write, which runs in pipeline mode, statements sent this way travel together and their answers
+come back with the next read, so a transaction of several writes costs a round trip or two instead
+of one per statement.
+
 Not for statements with expanding ``IN`` parameters (their text depends on the values). Pending ORM
 changes are flushed first, as an ORM query would (autoflush), so a raw read never misses them; a
 raw write to a row the session holds as an ORM object leaves that object stale (callers on these
@@ -33,6 +38,7 @@ class _Plan:
     processors: tuple[Any, ...]  # per name: bind processor or None
     defaults: tuple[tuple[str, Any], ...]  # values fixed in the statement (``where(id == 1)``)
     results: tuple[Any, ...]  # per result column: result processor or None
+    returns: bool  # the statement returns rows (a SELECT, or RETURNING)
 
 
 @cache
@@ -51,7 +57,7 @@ def _plan(dialect: Dialect, statement: ClauseElement) -> _Plan:
     )
     columns = getattr(statement, "exported_columns", ())
     results = tuple(column.type._cached_result_processor(dialect, None) for column in columns)
-    return _Plan(compiled.string, names, compiled.positional, processors, defaults, results)
+    return _Plan(compiled.string, names, compiled.positional, processors, defaults, results, bool(columns))
 
 
 def _arguments(plan: _Plan, params: Mapping[str, Any]) -> Any:
@@ -72,14 +78,23 @@ def _arguments(plan: _Plan, params: Mapping[str, Any]) -> Any:
 class Direct:
     """A transaction on one pooled driver connection, without an ORM session
     (``Database.direct``): for hot paths whose every statement goes through this module or
-    ``storage.upsert``. Passed where those take a session."""
+    ``storage.upsert``. Passed where those take a session. ``pipeline`` is psycopg's pipeline
+    when the transaction runs in pipeline mode (PostgreSQL writes), else None."""
 
-    __slots__ = ("dialect", "driver", "info")
+    __slots__ = ("dialect", "driver", "info", "pipeline")
 
-    def __init__(self, dialect: Dialect, driver: Any) -> None:
+    def __init__(self, dialect: Dialect, driver: Any, pipeline: Any = None) -> None:
         self.dialect = dialect
         self.driver = driver
         self.info: dict[str, Any] = {}
+        self.pipeline = pipeline
+
+
+def settle(session: Session | Direct) -> None:
+    """Wait for the answers of every statement sent so far (a round trip in pipeline mode, else
+    nothing): before reading a row count, which psycopg sets only when the answer is in."""
+    if type(session) is Direct and session.pipeline is not None:
+        session.pipeline.sync()
 
 
 def driver(session: Session | Direct) -> tuple[Dialect, Any]:
@@ -162,9 +177,52 @@ def run(session: Session | Direct, statement: ClauseElement, params: Mapping[str
     """A write without RETURNING; returns the number of rows it touched."""
     cursor, _ = _cursor(session, statement, params or {})
     try:
+        settle(session)
         return int(cursor.rowcount)
     finally:
         cursor.close()
 
 
-__all__ = ["Direct", "dialect", "driver", "fetch", "first", "run"]
+class Later:
+    """A statement sent by ``send``: its rows, read when first asked for. In pipeline mode that
+    read waits for the answers of everything sent before it (one round trip for all of them) and
+    raises the first error among them; elsewhere the statement ran inside ``send``."""
+
+    __slots__ = ("_cursor", "_plan", "_rows")
+
+    def __init__(self, cursor: Any, plan: _Plan, rows: list[tuple[Any, ...]] | None) -> None:
+        self._cursor = cursor
+        self._plan = plan
+        self._rows = rows
+
+    def rows(self) -> list[tuple[Any, ...]]:
+        if self._rows is None:
+            try:
+                fetched = self._cursor.fetchall()
+            finally:
+                self._cursor.close()
+            self._rows = [_convert(self._plan, row) for row in fetched]
+        return self._rows
+
+    def first(self) -> tuple[Any, ...] | None:
+        found = self.rows()
+        return found[0] if found else None
+
+
+def send(
+    session: Session | Direct, statement: ClauseElement, params: Mapping[str, Any] | None = None
+) -> Later:
+    """Run a statement without waiting for its answer (see ``Later``). A statement without
+    RETURNING is never read: its error, if any, is raised by the next read or by the commit."""
+    cursor, plan = _cursor(session, statement, params or {})
+    if type(session) is Direct and session.pipeline is not None:
+        return Later(cursor, plan, None if plan.returns else [])
+    try:
+        # SQLite completes a write with RETURNING only as its rows are read: read them now.
+        rows = [_convert(plan, row) for row in cursor.fetchall()] if plan.returns else []
+    finally:
+        cursor.close()
+    return Later(None, plan, rows)
+
+
+__all__ = ["Direct", "Later", "dialect", "driver", "fetch", "first", "run", "send", "settle"]

@@ -72,6 +72,32 @@ def insert_ignore(
     transactions racing on the same key cannot both insert (no check-then-insert window).
     ``values`` are ORM values (datetimes, dicts for JSON columns), as for ``session.add``.
     """
+    cursor = _execute(session, model, values, conflict_column)
+    try:
+        raw.settle(session)
+        # Both drivers count only inserted rows for ON CONFLICT DO NOTHING (0 when skipped).
+        return bool(cursor.rowcount == 1)
+    finally:
+        cursor.close()
+
+
+def send_ignore(
+    session: Session | raw.Direct,
+    model: Any,
+    values: dict[str, Any],
+    *,
+    conflict_column: str | tuple[str, ...],
+) -> None:
+    """``insert_ignore`` without waiting to learn whether the row went in: in pipeline mode
+    (``raw.send``) the statement travels with the transaction's next round trip."""
+    cursor = _execute(session, model, values, conflict_column)
+    if type(session) is not raw.Direct or session.pipeline is None:
+        cursor.close()
+
+
+def _execute(
+    session: Session | raw.Direct, model: Any, values: dict[str, Any], conflict_column: str | tuple[str, ...]
+) -> Any:
     dialect, connection = raw.driver(session)
     table = model.__table__
     conflict = (conflict_column,) if isinstance(conflict_column, str) else conflict_column
@@ -86,7 +112,7 @@ def insert_ignore(
     cursor = connection.cursor()
     try:
         cursor.execute(plan.sql, params)
-        # Both drivers count only inserted rows for ON CONFLICT DO NOTHING (0 when skipped).
-        return bool(cursor.rowcount == 1)
-    finally:
+    except BaseException:
         cursor.close()
+        raise
+    return cursor

@@ -34,7 +34,7 @@ from bot.context import Context, UserError
 from bot.services import Services
 from handlers.results import links, rows, service
 from handlers.results.records import NotOnTeam
-from storage import raw
+from storage import outbox, raw
 
 
 class _Fallback(Exception):
@@ -63,13 +63,14 @@ def submit(
     try:
         with services.db.direct(write=False) as reader:
             ctx = _context(_DryContext, services, reader, key, now)
+            ids = service.form_ids(data)
             try:
-                loaded = rows.peek(ctx, grant.record_id)
+                loaded = rows.peek(ctx, grant.record_id, instance_id=ids["submission_id"].strip())
             except UserError:
                 raise _Fallback from None  # unknown record: the locked path says so
             rows.act_as(ctx, loaded, grant.person_id)
             try:
-                prepared = service.prepare(ctx, loaded, values, via="form", **service.form_ids(data))
+                prepared = service.prepare(ctx, loaded, values, via="form", **ids)
             except (NotOnTeam, service.Conflict):
                 raise _Fallback from None  # answered with their audit events on the locked path
             except UserError as problem:
@@ -79,8 +80,15 @@ def submit(
         with services.db.direct(write=True) as writer:
             stored = _context(Context, services, writer, key, now)
             stored.person, stored.staff_id = ctx.person, ctx.staff_id
+            stored.defer_outbox()  # sent below without waiting for the answer (outbox.send_new)
             try:
                 outcome = service.apply(stored, loaded, prepared, guard=True)
+                outbox.send_new(
+                    writer,
+                    stored.take_deferred(),
+                    now=now,
+                    max_attempts=services.settings.outbox_max_attempts,
+                )
             except service.Moved:
                 raise _Fallback from None
             except Exception as error:

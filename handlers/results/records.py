@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session, joinedload, lazyload
 
 from bot.context import Context, UserError
-from handlers.results.rows import ON_TEAM, RecordRow, RowsLoaded, TeamMember
+from handlers.results.rows import EVIDENCE, ON_TEAM, EvidenceRow, RecordRow, RowsLoaded, TeamMember
 from handlers.results.rules import FAILED, Facts, ItemFacts, MemberFacts, choices, default_deadline, text
 from storage import raw
 from storage.models import (
@@ -24,7 +24,6 @@ from storage.models import (
     Assignment,
     AssignmentMember,
     ChatIdentity,
-    Evidence,
     InspectionObject,
     InspectionRecord,
     Inspector,
@@ -296,24 +295,9 @@ class NotOnTeam(UserError):
     """Raised after the refusal was audited; callers that must keep the audit row commit it."""
 
 
-_EVIDENCE = (
-    select(Evidence.id, Evidence.kind, Evidence.role, Evidence.sha256, Evidence.state)
-    .where(Evidence.record_id == bindparam("record_id"))
-    .order_by(Evidence.id)
-)
-
-
-class EvidenceRow(NamedTuple):
-    id: int
-    kind: str
-    role: str | None
-    sha256: str | None
-    state: str
-
-
 def evidence_rows(ctx: Context, record_id: int) -> list[EvidenceRow]:
     """Every evidence row of a record, oldest first (read on every submission: ``storage.raw``)."""
-    return [EvidenceRow(*row) for row in raw.fetch(ctx.session, _EVIDENCE, {"record_id": record_id})]
+    return [EvidenceRow(*row) for row in raw.fetch(ctx.session, EVIDENCE, {"record_id": record_id})]
 
 
 def rules_facts(ctx: Context, loaded: Loaded | RowsLoaded, evidence: list[Any] | None = None) -> Facts:

@@ -14,15 +14,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from functools import cache
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy.engine import Dialect
 
 from bot.context import Context, UserError
 from storage import raw
 from storage.models import (
     AssignmentMember,
     ChatIdentity,
+    Evidence,
     InspectionObject,
     InspectionRecord,
     Inspector,
@@ -32,6 +35,7 @@ from storage.models import (
 from storage.models.directory import certified
 from storage.models.draw import Assignment
 from storage.models.tasks import Task
+from storage.nested import Shape
 
 ON_TEAM = ("pending", "accepted")  # dispatched members still on the slot
 
@@ -130,6 +134,26 @@ class VersionRow:
     submitted_at: datetime
 
 
+class EvidenceRow(NamedTuple):
+    id: int
+    kind: str
+    role: str | None
+    sha256: str | None
+    state: str
+
+
+@dataclass(frozen=True)
+class Prefetched:
+    """What the form's lock-free read brought along with the record on PostgreSQL (``peek``
+    with a submission id), so that the checks and the writes need not ask for it."""
+
+    instance_id: str
+    known: VersionRow | None  # the version stored under this submission id, if any
+    current: VersionRow | None  # the record's current version
+    evidence: list[EvidenceRow]
+    version_id: int  # the id a new version takes, drawn from its sequence
+
+
 @dataclass
 class RowsLoaded:
     """``records.Loaded`` for the form's submission: the same names, plain rows."""
@@ -139,6 +163,7 @@ class RowsLoaded:
     assignment: AssignmentRow
     obj: ObjectRow
     team: list[TeamMember]
+    prefetched: Prefetched | None = None
 
     def member_for(self, person_id: int | None) -> TeamMember | None:
         return next((m for m in self.team if m.inspector.person_id == person_id), None)
@@ -195,8 +220,16 @@ _M = AssignmentMember.__table__.c
 _I = Inspector.__table__.c
 _P = Person.__table__.c
 _C = ChatIdentity.__table__.c
-_TEAM = (
-    select(
+_TEAM_FROM = (
+    AssignmentMember.__table__.join(Inspector.__table__, _I.id == _M.inspector_id)
+    .join(Person.__table__, _P.id == _I.person_id)
+    .outerjoin(ChatIdentity.__table__, and_(_C.person_id == _I.person_id, _C.corp_id == bindparam("corp_id")))
+)
+# not ``in_``: its expanding parameter would make the text depend on the values (storage.raw)
+_ON_SLOT = or_(*(_M.state == state for state in ON_TEAM))
+_TEAM_ORDER = (_M.position, _M.id, _C.id)
+_TEAM_SHAPE = Shape(
+    (
         _M.id,
         _M.state,
         _I.id,
@@ -211,12 +244,12 @@ _TEAM = (
         _P.name,
         _P.active,
     )
-    .join_from(AssignmentMember.__table__, Inspector.__table__, _I.id == _M.inspector_id)
-    .join(Person.__table__, _P.id == _I.person_id)
-    .outerjoin(ChatIdentity.__table__, and_(_C.person_id == _I.person_id, _C.corp_id == bindparam("corp_id")))
-    # not ``in_``: its expanding parameter would make the text depend on the values (storage.raw)
-    .where(_M.assignment_id == bindparam("assignment_id"), or_(*(_M.state == state for state in ON_TEAM)))
-    .order_by(_M.position, _M.id, _C.id)
+)
+_TEAM = (
+    select(*_TEAM_SHAPE.columns)
+    .select_from(_TEAM_FROM)
+    .where(_M.assignment_id == bindparam("assignment_id"), _ON_SLOT)
+    .order_by(*_TEAM_ORDER)
 )
 _PERSON = (
     select(_P.id, _P.name, _P.active, _C.staff_id)
@@ -230,6 +263,19 @@ _PERSON = (
 )
 _BY_INSTANCE = select(*_VERSION_COLUMNS).where(_V.instance_id == bindparam("instance_id"))
 _BY_ID = select(*_VERSION_COLUMNS).where(_V.id == bindparam("version_id"))
+_E = Evidence.__table__.c
+_EVIDENCE_SHAPE = Shape((_E.id, _E.kind, _E.role, _E.sha256, _E.state))
+EVIDENCE = select(*_EVIDENCE_SHAPE.columns).where(_E.record_id == bindparam("record_id")).order_by(_E.id)
+# PostgreSQL: ``peek`` and everything a submission then asks for, in one statement (storage.nested).
+_VERSION_SHAPE = Shape(_VERSION_COLUMNS)
+_V_TABLE = RecordVersion.__table__
+_PEEK_ALL = _PEEK_RECORD.add_columns(
+    _TEAM_SHAPE.many(_TEAM_FROM, _M.assignment_id == _R.assignment_id, _ON_SLOT, order_by=_TEAM_ORDER),
+    _VERSION_SHAPE.one(_V_TABLE, _V.instance_id == bindparam("instance_id")),
+    _VERSION_SHAPE.one(_V_TABLE, _V.id == _R.current_version_id),
+    _EVIDENCE_SHAPE.many(Evidence.__table__, _E.record_id == _R.id, order_by=(_E.id,)),
+    func.nextval(func.pg_get_serial_sequence(_V_TABLE.name, _V.id.name)),
+)
 _RETIRE = update(RecordVersion.__table__).where(_V.id == bindparam("version_id")).values(current=False)
 _V_INSERT = ("record_id", "version", "instance_id", "deprecated_id", "content", "content_hash", "evidence",
              "via", "current", "submitted_by_person_id", "submitted_at")  # fmt: skip
@@ -237,6 +283,10 @@ _INSERT_VERSION = (
     RecordVersion.__table__.insert()
     .values({name: bindparam(name, type_=_V[name].type) for name in _V_INSERT})
     .returning(_V.id)
+)
+# With the id drawn beforehand (``Prefetched.version_id``): nothing to wait for.
+_INSERT_VERSION_WITH_ID = RecordVersion.__table__.insert().values(
+    {name: bindparam(name, type_=_V[name].type) for name in ("id", *_V_INSERT)}
 )
 
 
@@ -273,24 +323,64 @@ def lock(ctx: Context, record_id: int) -> RowsLoaded:
     return _loaded(ctx, row, TaskRow(*task))
 
 
-def peek(ctx: Context, record_id: int) -> RowsLoaded:
+def peek(ctx: Context, record_id: int, *, instance_id: str | None = None) -> RowsLoaded:
     """The same as ``lock`` without taking locks (two statements), for a submission that is
-    decided first and stored after with a guarded update (``handlers/results/quick.py``)."""
+    decided first and stored after with a guarded update (``handlers/results/quick.py``).
+
+    With ``instance_id`` on PostgreSQL: one statement, which also brings the ``Prefetched``
+    answers for that submission id."""
+    if instance_id is not None and raw.dialect(ctx.session).name == "postgresql":
+        return _peek_all(ctx, record_id, instance_id)
     row = raw.first(ctx.session, _PEEK_RECORD, {"record_id": record_id})
     if row is None:
         raise UserError("找不到这条检查记录。")
     return _loaded(ctx, row[:-1], TaskRow(row[1], row[-1]))
 
 
-def _loaded(ctx: Context, row: tuple[Any, ...], task: TaskRow) -> RowsLoaded:
-    session = ctx.session
+def _peek_all(ctx: Context, record_id: int, instance_id: str) -> RowsLoaded:
+    params = {"record_id": record_id, "instance_id": instance_id, "corp_id": ctx.settings.corp_id}
+    row = raw.first(ctx.session, _PEEK_ALL, params)
+    if row is None:
+        raise UserError("找不到这条检查记录。")
+    team, known, current, evidence, version_id = row[-5:]
+    decode = _decoders(raw.dialect(ctx.session))
+    loaded = _loaded(ctx, row[:-6], TaskRow(row[1], row[-6]), [decode.team(found) for found in team or ()])
+    loaded.prefetched = Prefetched(
+        instance_id,
+        None if known is None else VersionRow(*decode.version(known)),
+        None if current is None else VersionRow(*decode.version(current)),
+        [EvidenceRow(*decode.evidence(found)) for found in evidence or ()],
+        int(version_id),
+    )
+    return loaded
+
+
+class _Decoders(NamedTuple):
+    team: Any
+    version: Any
+    evidence: Any
+
+
+@cache
+def _decoders(dialect: Dialect) -> _Decoders:
+    return _Decoders(
+        _TEAM_SHAPE.decoder(dialect), _VERSION_SHAPE.decoder(dialect), _EVIDENCE_SHAPE.decoder(dialect)
+    )
+
+
+def _loaded(
+    ctx: Context, row: tuple[Any, ...], task: TaskRow, team_rows: list[tuple[Any, ...]] | None = None
+) -> RowsLoaded:
+    """``team_rows``: as ``_TEAM`` returns them; read here when not given."""
     width = len(_RECORD_COLUMNS)
     record = RecordRow(*row[:width])
     planned_day, name, address = row[width:]
+    if team_rows is None:
+        team_rows = raw.fetch(
+            ctx.session, _TEAM, {"assignment_id": record.assignment_id, "corp_id": ctx.settings.corp_id}
+        )
     team: dict[int, TeamMember] = {}
-    for found in raw.fetch(
-        session, _TEAM, {"assignment_id": record.assignment_id, "corp_id": ctx.settings.corp_id}
-    ):
+    for found in team_rows:
         if found[0] in team:  # a person bound twice in the corp: the first binding
             continue
         team[found[0]] = TeamMember(
@@ -321,14 +411,23 @@ def version_by_id(ctx: Context, version_id: int | None) -> VersionRow | None:
     return None if found is None else VersionRow(*found)
 
 
-def add_version(ctx: Context, current: VersionRow | None, values: dict[str, Any]) -> VersionRow:
-    """Store a new current version (the one it replaces stops being current)."""
-    if current is not None:
-        raw.run(ctx.session, _RETIRE, {"version_id": current.id})
-    inserted = raw.first(ctx.session, _INSERT_VERSION, values)
-    assert inserted is not None
+def add_version(
+    ctx: Context, current: VersionRow | None, values: dict[str, Any], *, version_id: int | None = None
+) -> VersionRow:
+    """Store a new current version (the one it replaces stops being current). With
+    ``version_id`` (``Prefetched``) nothing waits for an answer (``raw.send``)."""
+    if version_id is not None:
+        if current is not None:
+            raw.send(ctx.session, _RETIRE, {"version_id": current.id})
+        raw.send(ctx.session, _INSERT_VERSION_WITH_ID, {**values, "id": version_id})
+    else:
+        if current is not None:
+            raw.run(ctx.session, _RETIRE, {"version_id": current.id})
+        inserted = raw.first(ctx.session, _INSERT_VERSION, values)
+        assert inserted is not None
+        version_id = int(inserted[0])
     return VersionRow(
-        int(inserted[0]),
+        version_id,
         values["record_id"],
         values["version"],
         values["instance_id"],
@@ -338,7 +437,7 @@ def add_version(ctx: Context, current: VersionRow | None, values: dict[str, Any]
     )
 
 
-# What a submission computes its writes from: a guarded update (``update_record(guard=True)``)
+# What a submission computes its writes from: a guarded update (``update_guarded``)
 # writes only while the row still holds the values read. Every writer of a record changes one of
 # these: a change to the draft or its log bumps ``draft_version`` (the optimistic-concurrency
 # contract the cards' stale check already relies on), a review or a withdrawal changes ``state``,
@@ -361,19 +460,25 @@ def _update_statement(names: frozenset[str], guard: bool) -> Any:
                     _R[name].is_not_distinct_from(bindparam(f"seen_{name}", type_=_R[name].type))
                     for name in GUARDED
                 )
-            )
+            ).returning(_R.id)
         _UPDATES[(names, guard)] = statement
     return statement
 
 
-def update_record(ctx: Context, record: RecordRow, changes: dict[str, Any], *, guard: bool = False) -> bool:
-    """Write ``changes`` to the record row and to ``record``: one UPDATE. With ``guard``, only
-    if the row still holds ``record``'s values of ``GUARDED``; returns whether it was written."""
-    params = {**changes, "record_id": record.id}
-    if guard:
-        params.update({f"seen_{name}": getattr(record, name) for name in GUARDED})
-    if raw.run(ctx.session, _update_statement(frozenset(changes), guard), params) != 1:
-        return False
+def update_record(ctx: Context, record: RecordRow, changes: dict[str, Any]) -> None:
+    """Write ``changes`` to the record row and to ``record``: one UPDATE."""
+    raw.run(ctx.session, _update_statement(frozenset(changes), False), {**changes, "record_id": record.id})
     for name, value in changes.items():
         setattr(record, name, value)
-    return True
+
+
+def update_guarded(ctx: Context, record: RecordRow, changes: dict[str, Any]) -> raw.Later:
+    """``update_record`` only while the row still holds ``record``'s values of ``GUARDED``,
+    sent without waiting: the answer's one row says it was written, no row that the record moved
+    (then the caller must roll back; ``record`` already holds the changes)."""
+    params = {**changes, "record_id": record.id}
+    params.update({f"seen_{name}": getattr(record, name) for name in GUARDED})
+    written = raw.send(ctx.session, _update_statement(frozenset(changes), True), params)
+    for name, value in changes.items():
+        setattr(record, name, value)
+    return written

@@ -91,15 +91,19 @@ class _OrmStore:
     """Where a submission on ORM objects (the card path) reads and writes."""
 
     @staticmethod
-    def by_instance(ctx: Context, instance_id: str) -> RecordVersion | None:
+    def by_instance(ctx: Context, loaded: Any, instance_id: str) -> RecordVersion | None:
         return ctx.session.execute(_BY_INSTANCE, {"instance_id": instance_id}).scalar_one_or_none()
 
     @staticmethod
-    def current(ctx: Context, record: Any) -> RecordVersion | None:
-        return current_version(ctx.session, record)
+    def current(ctx: Context, loaded: Any) -> RecordVersion | None:
+        return current_version(ctx.session, loaded.record)
 
     @staticmethod
-    def add_version(ctx: Context, current: Any, values: dict[str, Any]) -> RecordVersion:
+    def evidence(ctx: Context, loaded: Any) -> list[Any]:
+        return records.evidence_rows(ctx, loaded.record.id)
+
+    @staticmethod
+    def add_version(ctx: Context, loaded: Any, current: Any, values: dict[str, Any]) -> RecordVersion:
         version = RecordVersion(**values)
         ctx.session.add(version)
         if current is not None:
@@ -108,24 +112,40 @@ class _OrmStore:
         return version
 
     @staticmethod
-    def update_record(ctx: Context, record: Any, changes: dict[str, Any], *, guard: bool = False) -> bool:
-        if guard:  # pragma: no cover - the ORM path always holds the record lock
-            raise ValueError("a guarded update needs plain rows")
+    def update_record(ctx: Context, record: Any, changes: dict[str, Any]) -> None:
         for name, value in changes.items():
             setattr(record, name, value)
-        return True
 
 
 class _RowStore:
-    """The same on plain rows (the mobile form's submission, ``rows.py``)."""
+    """The same on plain rows (the mobile form's submission, ``rows.py``), answered from what
+    the read brought along when it did (``rows.Prefetched``, PostgreSQL)."""
 
-    by_instance = staticmethod(rows.version_by_instance)
-    add_version = staticmethod(rows.add_version)
     update_record = staticmethod(rows.update_record)
 
     @staticmethod
-    def current(ctx: Context, record: Any) -> VersionRow | None:
-        return rows.version_by_id(ctx, record.current_version_id)
+    def by_instance(ctx: Context, loaded: RowsLoaded, instance_id: str) -> VersionRow | None:
+        ahead = loaded.prefetched
+        if ahead is not None and ahead.instance_id == instance_id:
+            return ahead.known
+        return rows.version_by_instance(ctx, instance_id)
+
+    @staticmethod
+    def current(ctx: Context, loaded: RowsLoaded) -> VersionRow | None:
+        if loaded.prefetched is not None:
+            return loaded.prefetched.current
+        return rows.version_by_id(ctx, loaded.record.current_version_id)
+
+    @staticmethod
+    def evidence(ctx: Context, loaded: RowsLoaded) -> list[Any]:
+        if loaded.prefetched is not None:
+            return loaded.prefetched.evidence
+        return records.evidence_rows(ctx, loaded.record.id)
+
+    @staticmethod
+    def add_version(ctx: Context, loaded: RowsLoaded, current: Any, values: dict[str, Any]) -> VersionRow:
+        ahead = loaded.prefetched
+        return rows.add_version(ctx, current, values, version_id=ahead.version_id if ahead else None)
 
 
 def _check_editable(loaded: Loaded | RowsLoaded) -> None:
@@ -254,7 +274,7 @@ def prepare(
     if not submission_id or len(submission_id) > 64:
         raise UserError("这次提交缺少提交编号，请刷新卡片或表单后重试。")
     digest = rules.submission_hash(values)
-    known = store.by_instance(ctx, submission_id)
+    known = store.by_instance(ctx, loaded, submission_id)
     if known is not None:
         if known.record_id == record.id and known.content_hash == digest:
             return Outcome("duplicate", f"已收到（第{known.version}版），无需重复提交。", loaded, known)
@@ -270,7 +290,7 @@ def prepare(
         )
     member = records.require_member(ctx, loaded)
     _check_editable(loaded)
-    current = store.current(ctx, record)
+    current = store.current(ctx, loaded)
     if current is not None:
         if not deprecated_id:
             raise Conflict(
@@ -301,7 +321,7 @@ def prepare(
         raise Conflict("要修改的版本不存在，卡片已更新为最新状态。", "409.9")
     _stale(ctx, loaded, seen)
 
-    evidence_rows = records.evidence_rows(ctx, record.id)
+    evidence_rows = store.evidence(ctx, loaded)
     checked = rules.check(values, records.rules_facts(ctx, loaded, evidence_rows))
     if not checked.ok:
         first = next(iter(checked.errors.values()))
@@ -337,6 +357,7 @@ def apply(ctx: Context, loaded: Loaded | RowsLoaded, accepted: Accepted, *, guar
     evidence = [row.id for row in accepted.evidence_rows]
     version = store.add_version(
         ctx,
+        loaded,
         current,
         {
             "record_id": record.id,
@@ -353,29 +374,29 @@ def apply(ctx: Context, loaded: Loaded | RowsLoaded, accepted: Accepted, *, guar
         },
     )
     before = {"state": record.state, "version": record.version}
-    changed = store.update_record(
-        ctx,
-        record,
-        {
-            "state": "submitted",
-            "version": number,
-            "current_version_id": version.id,
-            "submitted_at": ctx.now,
-            "started_at": record.started_at or ctx.now,
-            "return_reason": None,
-            "draft": {**record.draft, **draft_values(values, len(record.items))},
-            "draft_version": record.draft_version + 1,
-            "draft_log": _logged(
-                ctx, record, "提交" if number == 1 else f"提交修改（第{number}版）", ["全部事项"]
-            ),
-            "updated_at": ctx.now,
-        },
-        guard=guard,
-    )
-    if not changed:
-        raise Moved(record.id)
+    changes = {
+        "state": "submitted",
+        "version": number,
+        "current_version_id": version.id,
+        "submitted_at": ctx.now,
+        "started_at": record.started_at or ctx.now,
+        "return_reason": None,
+        "draft": {**record.draft, **draft_values(values, len(record.items))},
+        "draft_version": record.draft_version + 1,
+        "draft_log": _logged(
+            ctx, record, "提交" if number == 1 else f"提交修改（第{number}版）", ["全部事项"]
+        ),
+        "updated_at": ctx.now,
+    }
+    if guard:
+        if not isinstance(record, RecordRow):  # pragma: no cover - the ORM path holds the record lock
+            raise ValueError("a guarded update needs plain rows")
+        written: Any = rows.update_guarded(ctx, record, changes)
+    else:
+        store.update_record(ctx, record, changes)
     issue.queue(ctx, record, version)
     # The audit append last: it locks the chain's head row until the commit (every writer waits).
+    # Reading the head is also where a pipelined write (PostgreSQL) first waits for answers.
     ctx.audit(
         "record.submit" if number == 1 else "record.version",
         "inspection_record",
@@ -391,6 +412,8 @@ def apply(ctx: Context, loaded: Loaded | RowsLoaded, accepted: Accepted, *, guar
             "warnings": checked.warnings,
         },
     )
+    if guard and written.first() is None:
+        raise Moved(record.id)
     orders = len(failed_items(record, checked.content))
     if number == 1:
         documents = "现场检查记录、行政检查登记表" + (f"和 {orders} 份责令改正通知书" if orders else "")

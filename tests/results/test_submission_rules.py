@@ -321,8 +321,8 @@ def test_a_record_changed_between_the_check_and_the_write_is_decided_again_under
 
     original = rows.peek
 
-    def peek_then_teammate_saves(ctx, record_id):
-        loaded = original(ctx, record_id)
+    def peek_then_teammate_saves(ctx, record_id, **kwargs):
+        loaded = original(ctx, record_id, **kwargs)
         saved = post(
             client,
             services,
@@ -355,8 +355,8 @@ def test_the_same_submission_stored_between_the_check_and_the_write_is_answered_
     original = rows.peek
     raced: list = []
 
-    def peek_then_the_same_submission_lands(ctx, record_id):
-        loaded = original(ctx, record_id)
+    def peek_then_the_same_submission_lands(ctx, record_id, **kwargs):
+        loaded = original(ctx, record_id, **kwargs)
         if not raced:  # a redelivery of the same submission, stored first (only once)
             raced.append(None)
             raced[0] = post(client, services, setup, "submit", **submission())
