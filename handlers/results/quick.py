@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -49,6 +50,15 @@ class _DryContext(Context):
         raise _Fallback
 
 
+@dataclass
+class _Decided:
+    """What the read step accepted, for the write step."""
+
+    ctx: Context
+    loaded: rows.RowsLoaded
+    prepared: service.Accepted
+
+
 def submit(
     services: Services,
     grant: links.Grant,
@@ -57,47 +67,80 @@ def submit(
 ) -> Any | None:
     """``answer(ctx, loaded, outcome)`` for a duplicate or a stored version, a ``UserError`` for
     values that fail the rules (nothing stored), or None: take the locked path."""
-    values = dict(data.get("values", {}))
     key = f"form:submit:{grant.record_id}:{secrets.token_hex(8)}"
     now = services.clock.now()
+    db = services.db
     try:
-        with services.db.direct(write=False) as reader:
-            ctx = _context(_DryContext, services, reader, key, now)
-            ids = service.form_ids(data)
-            try:
-                loaded = rows.peek(ctx, grant.record_id, instance_id=ids["submission_id"].strip())
-            except UserError:
-                raise _Fallback from None  # unknown record: the locked path says so
-            rows.act_as(ctx, loaded, grant.person_id)
-            try:
-                prepared = service.prepare(ctx, loaded, values, via="form", **ids)
-            except (NotOnTeam, service.Conflict):
-                raise _Fallback from None  # answered with their audit events on the locked path
-            except UserError as problem:
-                return problem
-            if isinstance(prepared, service.Outcome):
-                return answer(ctx, loaded, prepared)
-        with services.db.direct(write=True) as writer:
-            stored = _context(Context, services, writer, key, now)
-            stored.person, stored.staff_id = ctx.person, ctx.staff_id
-            stored.defer_outbox()  # sent below without waiting for the answer (outbox.send_new)
-            try:
-                outcome = service.apply(stored, loaded, prepared, guard=True)
-                outbox.send_new(
-                    writer,
-                    stored.take_deferred(),
-                    now=now,
-                    max_attempts=services.settings.outbox_max_attempts,
-                )
-            except service.Moved:
-                raise _Fallback from None
-            except Exception as error:
-                if isinstance(error, writer.dialect.loaded_dbapi.IntegrityError):
-                    raise _Fallback from None  # the submission id was stored meanwhile
-                raise
+        if db.is_postgres:
+            # One transaction whose first statement is the lock-free read: one pooled connection
+            # and three round trips (read; the writes up to the audit head's lock; the audit
+            # event, the job and the commit). The guarded update still decides: the read took
+            # no locks, and PostgreSQL's UPDATE checks its WHERE against the newest row.
+            with db.direct(write=True) as handle:
+                decided = _decide(services, handle, grant, data, key, now, answer)
+                if not isinstance(decided, _Decided):
+                    return decided
+                stored, outcome = _store(services, handle, decided, key, now)
+        else:
+            # SQLite: the read outside the write lock, which is taken for the writes alone.
+            with db.direct(write=False) as reader:
+                decided = _decide(services, reader, grant, data, key, now, answer)
+                if not isinstance(decided, _Decided):
+                    return decided
+            with db.direct(write=True) as writer:
+                stored, outcome = _store(services, writer, decided, key, now)
     except _Fallback:
         return None
-    return answer(stored, loaded, outcome)
+    return answer(stored, decided.loaded, outcome)
+
+
+def _decide(
+    services: Services,
+    handle: raw.Direct,
+    grant: links.Grant,
+    data: dict[str, Any],
+    key: str,
+    now: datetime,
+    answer: Callable[[Context, rows.RowsLoaded, service.Outcome], Any],
+) -> _Decided | Any:
+    """The read step: ``_Decided``, or what to return at once (an answer, a ``UserError``)."""
+    ctx = _context(_DryContext, services, handle, key, now)
+    ids = service.form_ids(data)
+    try:
+        loaded = rows.peek(ctx, grant.record_id, instance_id=ids["submission_id"].strip())
+    except UserError:
+        raise _Fallback from None  # unknown record: the locked path says so
+    rows.act_as(ctx, loaded, grant.person_id)
+    try:
+        prepared = service.prepare(ctx, loaded, dict(data.get("values", {})), via="form", **ids)
+    except (NotOnTeam, service.Conflict):
+        raise _Fallback from None  # answered with their audit events on the locked path
+    except UserError as problem:
+        return problem
+    if isinstance(prepared, service.Outcome):
+        return answer(ctx, loaded, prepared)
+    return _Decided(ctx, loaded, prepared)
+
+
+def _store(
+    services: Services, handle: raw.Direct, decided: _Decided, key: str, now: datetime
+) -> tuple[Context, service.Outcome]:
+    """The write step: the version stored, or ``_Fallback`` (the caller's transaction rolls back)."""
+    stored = _context(Context, services, handle, key, now)
+    stored.person, stored.staff_id = decided.ctx.person, decided.ctx.staff_id
+    stored.defer_outbox()  # sent below without waiting for the answer (outbox.send_new)
+    try:
+        outcome = service.apply(stored, decided.loaded, decided.prepared, guard=True)
+        outbox.send_new(
+            handle, stored.take_deferred(), now=now, max_attempts=services.settings.outbox_max_attempts
+        )
+    except service.Moved:
+        raise _Fallback from None
+    except Exception as error:
+        if isinstance(error, handle.dialect.loaded_dbapi.IntegrityError):
+            raise _Fallback from None  # the submission id was stored meanwhile
+        raise
+    return stored, outcome
 
 
 def _context(kind: type[Context], services: Services, handle: raw.Direct, key: str, now: datetime) -> Context:

@@ -163,7 +163,8 @@ def check(values: Mapping[str, Any], facts: Facts) -> Outcome:
     team = {m.inspector_id: m for m in facts.team}
     wanted = values.get("inspectors")
     picked = [int(v) for v in choices(wanted) if v.isdigit()] if wanted not in (None, "") else list(team)
-    picked = [i for i in team if i in set(picked)]  # team order, no strangers, no repeats
+    wanted_ids = set(picked)
+    picked = [i for i in team if i in wanted_ids]  # team order, no strangers, no repeats
     uncertified = [team[i].name for i in picked if not team[i].certified]
     if len(picked) < MIN_INSPECTORS:
         errors["inspectors"] = (
@@ -191,7 +192,8 @@ def check(values: Mapping[str, Any], facts: Facts) -> Outcome:
             entry["requirements"] = requirements
         items.append(entry)
 
-    codes = [code for code in RESULT_CODES if code in set(choices(values.get("codes")))]
+    chosen = set(choices(values.get("codes")))
+    codes = [code for code in RESULT_CODES if code in chosen]
     if all_pass and (not codes or codes == ["1"]):
         codes = ["1"]
     if not codes:
@@ -203,7 +205,8 @@ def check(values: Mapping[str, Any], facts: Facts) -> Outcome:
     elif failed and "1" in codes:
         errors["codes"] = "有不合格事项的，不能选择「1 未发现问题」"
 
-    notices = [key for key in NOTICES if key in set(choices(values.get("notices")))]
+    given = set(choices(values.get("notices")))
+    notices = [key for key in NOTICES if key in given]
     missing = [NOTICES[key].removeprefix("已告知当事人") for key in NOTICES if key not in notices]
     if missing and not nobody:
         warnings.append("未记录告知：" + "；".join(missing))

@@ -7,7 +7,7 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import bindparam, insert, select, text
+from sqlalchemy import bindparam, func, insert, select, text, update
 
 from storage import raw
 from storage.audit import AuditEntry, AuditLog
@@ -16,18 +16,16 @@ from storage.models.platform import AuditHead
 
 NOW = datetime(2026, 12, 1, 1, 2, 3, 456789, tzinfo=UTC)
 _D = DueItem.__table__.c
-_INSERT = (
-    insert(DueItem.__table__)
-    .values(
-        kind=bindparam("kind", type_=_D.kind.type),
-        ref="r:1",
-        dedupe_key=bindparam("key", type_=_D.dedupe_key.type),
-        due_at=bindparam("due_at", type_=_D.due_at.type),
-        payload=bindparam("payload", type_=_D.payload.type),
-        state="pending",
-    )
-    .returning(_D.id)
+_INSERT_PLAIN = insert(DueItem.__table__).values(
+    kind=bindparam("kind", type_=_D.kind.type),
+    ref="r:1",
+    dedupe_key=bindparam("key", type_=_D.dedupe_key.type),
+    due_at=bindparam("due_at", type_=_D.due_at.type),
+    payload=bindparam("payload", type_=_D.payload.type),
+    state="pending",
 )
+_INSERT = _INSERT_PLAIN.returning(_D.id)
+_DONE = update(DueItem.__table__).where(_D.dedupe_key == bindparam("key")).values(state="done")
 _READ = select(_D.payload, _D.due_at, _D.state).where(_D.dedupe_key == bindparam("key"))
 
 
@@ -134,3 +132,53 @@ def test_two_first_audit_appends_racing_for_a_head_that_does_not_exist_both_land
         assert session.execute(select(AuditHead.count)).scalar_one() == 2
         assert len(session.execute(select(AuditEvent.id)).all()) == 2
         assert services.audit_log.verify(session).ok
+
+
+def test_sent_writes_are_stored_and_their_returned_rows_read_on_either_database(services):
+    with services.db.direct(write=True) as handle:
+        sent = raw.send(handle, _INSERT, {"kind": "k", "key": "s1", "due_at": NOW, "payload": {"a": 1}})
+        raw.send(handle, _INSERT_PLAIN, {"kind": "k", "key": "s2", "due_at": NOW, "payload": {}})
+        assert raw.run(handle, _DONE, {"key": "s1"}) == 1  # counts what was sent before it
+        inserted = sent.first()
+        assert inserted is not None and inserted[0] > 0
+    with services.db.read() as session:
+        rows = session.execute(select(DueItem.dedupe_key, DueItem.state).order_by(DueItem.id)).all()
+    assert rows == [("s1", "done"), ("s2", "pending")]
+
+
+def test_an_error_of_a_sent_write_is_raised_by_the_next_read_and_nothing_of_the_transaction_is_kept(services):
+    from storage.upsert import insert_ignore
+
+    with services.db.direct(write=True) as handle:
+        raw.first(handle, _INSERT, {"kind": "k", "key": "taken", "due_at": NOW, "payload": {}})
+    refused = services.db.engine.dialect.loaded_dbapi.IntegrityError
+    with pytest.raises(refused), services.db.direct(write=True) as handle:
+        values = {"kind": "k", "key": "new", "due_at": NOW, "payload": {}}
+        raw.send(handle, _INSERT, values)
+        raw.send(handle, _INSERT, {**values, "key": "taken"})  # the unique key refuses it
+        raw.fetch(handle, _READ, {"key": "new"})
+    with services.db.direct(write=True) as handle:
+        # insert_ignore tells an inserted row from a skipped one also in pipeline mode
+        row = {"kind": "k", "ref": "r", "dedupe_key": "taken", "due_at": NOW, "payload": {}, "state": "pending"}
+        skipped = insert_ignore(handle, DueItem, row, conflict_column="dedupe_key")
+        inserted = insert_ignore(handle, DueItem, {**row, "dedupe_key": "fresh"}, conflict_column="dedupe_key")
+    assert (skipped, inserted) == (False, True)
+    with services.db.read() as session:
+        keys = session.execute(select(DueItem.dedupe_key).order_by(DueItem.id)).scalars().all()
+    assert keys == ["taken", "fresh"]
+
+
+@pytest.mark.postgres
+def test_a_postgresql_direct_write_sends_its_writes_together_and_commits_with_the_last_of_them(services):
+    """Pipeline mode: statements sent with ``raw.send`` are answered with the next read; the
+    commit travels with the pipeline's closing sync (the transaction is over when it returns)."""
+    if not services.db.is_postgres:
+        pytest.skip("PostgreSQL only: SQLite has no round trips to save")
+    with services.db.direct(write=True) as handle:
+        assert handle.pipeline is not None
+        for n in range(3):
+            raw.send(handle, _INSERT, {"kind": "k", "key": f"p{n}", "due_at": NOW, "payload": {}})
+        connection = handle.driver
+    assert connection.info.transaction_status == connection.info.transaction_status.IDLE
+    with services.db.read() as session:
+        assert session.execute(select(func.count()).select_from(DueItem)).scalar_one() == 3

@@ -401,3 +401,48 @@ def test_submissions_on_an_unchanged_record_are_stored_without_the_locked_path(
     with services.db.read() as session:
         versions = session.execute(select(RecordVersion.version, RecordVersion.current)).all()
     assert sorted(versions) == [(1, False), (2, True)]
+
+
+def test_the_one_statement_read_on_postgresql_brings_what_the_separate_statements_read(
+    client, services, setup
+):
+    """The form's read on PostgreSQL brings team, versions and evidence as JSON
+    (storage.nested); decoded, they must equal what the plain statements return, typed alike
+    (dates, UTC times, booleans), or the checks would judge other data than the locked path."""
+    if not services.db.is_postgres:
+        pytest.skip("PostgreSQL only: SQLite reads with separate statements")
+    from bot.context import Context
+    from handlers.results import quick, records, rows
+
+    v1 = post(client, services, setup, "submit", **submission("1" * 32))
+    assert v1.status_code == 200 and v1.json["kind"] == "created"
+    with services.db.write() as session:
+        session.add_all(
+            [
+                Evidence(record_id=setup.record, kind="signature", source="form", role="party",
+                         sha256="a" * 64, state="stored", received_at=services.clock.now()),
+                Evidence(record_id=setup.record, kind="picture", source="chat", state="pending",
+                         received_at=services.clock.now()),
+            ]
+        )  # fmt: skip
+    with services.db.direct(write=True) as handle:
+        ctx = quick._context(Context, services, handle, "test", services.clock.now())
+        plain = rows.peek(ctx, setup.record)
+        whole = rows.peek(ctx, setup.record, instance_id="1" * 32)
+        assert plain.prefetched is None and whole.prefetched is not None
+        assert (whole.record, whole.task, whole.assignment, whole.obj) == (
+            plain.record,
+            plain.task,
+            plain.assignment,
+            plain.obj,
+        )
+        assert whole.team == plain.team and len(whole.team) == len(setup.people)
+        assert whole.team[0].inspector.cert_valid_to is not None  # a date came back as a date
+        ahead = whole.prefetched
+        known = rows.version_by_instance(ctx, "1" * 32)
+        assert known is not None and ahead.known == known and ahead.current == known
+        assert ahead.known.submitted_at.tzinfo is not None
+        assert ahead.evidence == records.evidence_rows(ctx, setup.record) and len(ahead.evidence) == 2
+        assert ahead.version_id > known.id
+        unknown = rows.peek(ctx, setup.record, instance_id="9" * 32).prefetched
+        assert unknown is not None and unknown.known is None and unknown.current == known
