@@ -159,9 +159,18 @@ def test_an_error_of_a_sent_write_is_raised_by_the_next_read_and_nothing_of_the_
         raw.fetch(handle, _READ, {"key": "new"})
     with services.db.direct(write=True) as handle:
         # insert_ignore tells an inserted row from a skipped one also in pipeline mode
-        row = {"kind": "k", "ref": "r", "dedupe_key": "taken", "due_at": NOW, "payload": {}, "state": "pending"}
+        row = {
+            "kind": "k",
+            "ref": "r",
+            "dedupe_key": "taken",
+            "due_at": NOW,
+            "payload": {},
+            "state": "pending",
+        }
         skipped = insert_ignore(handle, DueItem, row, conflict_column="dedupe_key")
-        inserted = insert_ignore(handle, DueItem, {**row, "dedupe_key": "fresh"}, conflict_column="dedupe_key")
+        inserted = insert_ignore(
+            handle, DueItem, {**row, "dedupe_key": "fresh"}, conflict_column="dedupe_key"
+        )
     assert (skipped, inserted) == (False, True)
     with services.db.read() as session:
         keys = session.execute(select(DueItem.dedupe_key).order_by(DueItem.id)).scalars().all()
