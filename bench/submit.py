@@ -24,13 +24,17 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from contextlib import closing
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,9 +46,12 @@ LINK_SECRET = "bench-link-secret"
 PER_TASK = 20  # objects per task, as a real joint task has
 
 
-def seed(url: str, records: int) -> list[tuple[int, int]]:
+def seed(url: str, records: int, history: int = 0) -> list[tuple[int, int]]:
     """Tasks of PER_TASK dispatched objects, teams of two that accepted, one open record per
-    object. Returns (record id, person id of the submitting inspector)."""
+    object, and ``history`` more records already submitted (one version each), as a database in
+    use has. Returns (record id, person id of the submitting inspector) of the open records."""
+    from sqlalchemy import insert, update
+
     from handlers.results.records import initial_draft, item_snapshot
     from storage.db import Database
     from storage.models import (
@@ -60,6 +67,7 @@ def seed(url: str, records: int) -> list[tuple[int, int]]:
         Person,
         PersonRole,
         PowerItem,
+        RecordVersion,
         Scenario,
         ScenarioItem,
         Unit,
@@ -119,7 +127,8 @@ def seed(url: str, records: int) -> list[tuple[int, int]]:
             session.add(ScenarioItem(scenario_id=scenario.id, power_item_id=item.id, position=position))
         session.flush()
         session.refresh(scenario)
-        for t in range((records + PER_TASK - 1) // PER_TASK):
+        tasks, draws = [], []
+        for t in range((records + history + PER_TASK - 1) // PER_TASK):
             task = Task(
                 number=f"丽综执联查〔{today.year}〕{t + 1}号",
                 year=today.year,
@@ -137,67 +146,111 @@ def seed(url: str, records: int) -> list[tuple[int, int]]:
                 created_at=now,
                 updated_at=now,
             )
-            session.add(task)
-            session.flush()
-            draw = DrawRecord(
-                task_id=task.id,
-                kind="full",
-                algorithm_version=1,
-                seed="bench",
-                pool_size=PER_TASK,
-                inspector_pool_size=2,
-                pool_hash="0" * 64,
-                snapshot=b"",
-                result={},
-                operator="bench",
-                drawn_at=now,
+            tasks.append(task)
+        session.add_all(tasks)
+        session.flush()
+        for task in tasks:
+            draws.append(
+                DrawRecord(
+                    task_id=task.id,
+                    kind="full",
+                    algorithm_version=1,
+                    seed="bench",
+                    pool_size=PER_TASK,
+                    inspector_pool_size=2,
+                    pool_hash="0" * 64,
+                    snapshot=b"",
+                    result={},
+                    operator="bench",
+                    drawn_at=now,
+                )
             )
-            session.add(draw)
-            session.flush()
-            items = item_snapshot(task)
-            for n in range(PER_TASK):
-                obj = InspectionObject(
-                    name=f"对象{t:04d}-{n:02d}", address=f"莲都区人民街{n}号", updated_at=now
-                )
-                session.add(obj)
-                session.flush()
-                assignment = Assignment(
-                    task_id=task.id,
-                    slot=n + 1,
-                    object_id=obj.id,
-                    planned_day=today,
-                    draw_id=draw.id,
-                    state="dispatched",
-                    created_at=now,
-                )
-                session.add(assignment)
-                session.flush()
-                for position, inspector in enumerate(inspectors):
-                    session.add(
-                        AssignmentMember(
-                            assignment_id=assignment.id,
-                            inspector_id=inspector.id,
-                            unit_id=lead.id,
-                            position=position,
-                            state="accepted",
-                            draw_id=draw.id,
-                        )
-                    )
-                record = InspectionRecord(
-                    task_id=task.id,
-                    assignment_id=assignment.id,
-                    object_id=obj.id,
-                    state="draft",
-                    items=items,
-                    draft=initial_draft(task, assignment, obj, items),
-                    created_at=now,
-                    updated_at=now,
-                )
-                session.add(record)
-                session.flush()
-                out.append((record.id, people[1].id))
-    database.dispose()
+        session.add_all(draws)
+        session.flush()
+        # The objects, slots, teams and records in bulk (tens of thousands: one closed-loop run
+        # must never run out of fresh records, see ``main``).
+        items = item_snapshot(tasks[0])  # one scenario for all
+        slots = [(task, draw, n) for task, draw in zip(tasks, draws, strict=True) for n in range(PER_TASK)]
+        object_rows = [
+            {"name": f"对象{task.seq:05d}-{n:02d}", "address": f"莲都区人民街{n}号", "updated_at": now}
+            for task, _, n in slots
+        ]
+        object_ids = _ids(session, InspectionObject, object_rows)
+        assignment_ids = _ids(
+            session,
+            Assignment,
+            [
+                {"task_id": task.id, "slot": n + 1, "object_id": object_id, "planned_day": today,
+                 "draw_id": draw.id, "state": "dispatched", "created_at": now}
+                for (task, draw, n), object_id in zip(slots, object_ids, strict=True)
+            ],
+        )  # fmt: skip
+        session.execute(
+            insert(AssignmentMember),
+            [
+                {"assignment_id": assignment_id, "inspector_id": inspector.id, "unit_id": lead.id,
+                 "position": position, "state": "accepted", "draw_id": draw.id}
+                for (_, draw, _), assignment_id in zip(slots, assignment_ids, strict=True)
+                for position, inspector in enumerate(inspectors)
+            ],
+        )  # fmt: skip
+        record_rows = []
+        for (task, _, _), assignment_id, object_id, obj in zip(
+            slots, assignment_ids, object_ids, object_rows, strict=True
+        ):
+            assignment = SimpleNamespace(planned_day=today)
+            place = SimpleNamespace(address=obj["address"])
+            record_rows.append(
+                {"task_id": task.id, "assignment_id": assignment_id, "object_id": object_id, "state": "draft",
+                 "items": items, "draft": initial_draft(task, assignment, place, items),  # type: ignore[arg-type]
+                 "created_at": now, "updated_at": now}
+            )  # fmt: skip
+        record_ids = _ids(session, InspectionRecord, record_rows)
+        out = [(record_id, people[1].id) for record_id in record_ids]
+        submitted = [record_id for record_id, _ in out[records : records + history]]
+        if submitted:
+            session.execute(
+                insert(RecordVersion),
+                [
+                    {"record_id": record_id, "version": 1, "instance_id": f"history-{record_id}", "content": {},
+                     "content_hash": "0" * 64, "evidence": [], "via": "form", "current": True,
+                     "submitted_by_person_id": people[1].id, "submitted_at": now}
+                    for record_id in submitted
+                ],
+            )  # fmt: skip
+            session.execute(
+                update(InspectionRecord)
+                .where(InspectionRecord.id.in_(submitted))
+                .values(state="submitted", version=1, submitted_at=now)
+            )
+    settle(database)
     return out[:records]
+
+
+def _ids(session: Any, model: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert many rows in one statement (batched by SQLAlchemy); their ids, in the rows' order."""
+    from sqlalchemy import insert
+
+    statement = insert(model).returning(model.id, sort_by_parameter_order=True)
+    return list(session.execute(statement, rows).scalars())
+
+
+def settle(database: Any) -> None:
+    """Leave the seeded database as a running one is: statistics fresh, the seeded rows written
+    back and, on PostgreSQL, vacuumed. Without this, autovacuum, autoanalyze or a checkpoint set
+    off by the seeding could land inside a measured run (seen: the same run 686–1,014 req/s)."""
+    from sqlalchemy import text
+
+    if database.is_postgres:
+        with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE"))
+            connection.execute(text("CHECKPOINT"))
+    else:
+        database.dispose()
+        with closing(sqlite3.connect(str(database.engine.url.database))) as connection:
+            connection.execute("ANALYZE")
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    database.dispose()
 
 
 def submissions(pairs: list[tuple[int, int]]) -> list[tuple[str, bytes]]:
@@ -303,7 +356,20 @@ end
         "p50": _wrk_latency(out, "50%"),
         "p99": _wrk_latency(out, "99%"),
         "non2xx": _non2xx(out),
+        "count": float(re.search(r"(\d+) requests in", out).group(1)),  # type: ignore[union-attr]
     }
+
+
+def cores_busy(since: tuple[float, float] | None = None) -> Any:
+    """The machine's CPU counters (/proc/stat), or, given an earlier reading, how many cores were
+    busy on average since then: a closed loop that leaves cores idle is waiting, not computing."""
+    with open("/proc/stat") as stat:
+        fields = [float(value) for value in stat.readline().split()[1:]]
+    total, idle = sum(fields), fields[3] + fields[4]  # idle and iowait
+    if since is None:
+        return total, idle
+    spent, rested = total - since[0], idle - since[1]
+    return (os.cpu_count() or 1) * (1 - rested / spent) if spent else 0.0
 
 
 def wrk_get(url: str, seconds: int, connections: int) -> dict[str, float]:
@@ -363,6 +429,7 @@ def paced(port: int, requests: list[tuple[str, bytes]], seconds: int, rate: floa
         worker.join()
     latencies.sort()
     return {
+        "count": float(len(latencies)),
         "rps": len(latencies) / (time.perf_counter() - start),
         "p50": statistics.median(latencies),
         "p99": latencies[max(0, int(len(latencies) * 0.99) - 1)],
@@ -414,7 +481,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--records", type=int, default=4000, help="records for the closed-loop run")
+    parser.add_argument(
+        "--records",
+        type=int,
+        default=30000,
+        help="fresh records for the closed-loop run (more than it can use)",
+    )
+    parser.add_argument("--history", type=int, default=2000, help="records submitted before the runs")
     parser.add_argument("--jobs", type=int, default=200, help="results.issue jobs run in process afterwards")
     args = parser.parse_args()
 
@@ -435,7 +508,7 @@ def main() -> None:
     upgrade(database.engine)
     database.dispose()
     started = time.perf_counter()
-    pairs = seed(url, args.records + 50 * args.seconds + 100)
+    pairs = seed(url, args.records + 50 * args.seconds + 100, args.history)
     closed, steady = submissions(pairs[: args.records]), submissions(pairs[args.records :])
     print(f"seeded {len(pairs)} records in {time.perf_counter() - started:.1f} s")
 
@@ -445,8 +518,11 @@ def main() -> None:
     use_wrk = shutil.which("wrk") is not None
     try:
         if use_wrk:
+            before = cores_busy()
             bare = wrk_get(f"{base}/bench/bare", args.seconds, args.connections)
+            bare["busy"], before = cores_busy(before), cores_busy()
             submit = wrk_paths(base, closed, args.seconds, args.connections)
+            submit["busy"] = cores_busy(before)
         else:
             bare = python_run(port, "/bench/bare", None, {}, args.seconds, args.connections, None)
             submit = paced(port, closed, args.seconds, 10_000.0)
@@ -481,13 +557,22 @@ def main() -> None:
         f"  non-2xx {submit['non2xx']:.0f}"
     )
     print(f"ratio b/a = {submit['rps'] / bare['rps']:.3f}  (goal >= 0.2)")
+    if "busy" in bare:
+        print(f"cores busy (of {os.cpu_count()}): (a) {bare['busy']:.2f}, (b) {submit['busy']:.2f}")
     print(
         f"(b) paced at 50 req/s:     {steady_run['rps']:6.1f} req/s achieved  p50 {steady_run['p50']:6.2f} ms"
         f"  p99 {steady_run['p99']:6.2f} ms  non-2xx {steady_run['non2xx']:.0f}  (goal p99 <= 50 ms)"
     )
     print(
-        f"stored by the requests: {versions} versions, {queued} results.issue jobs queued, {documents} documents"
+        f"stored by the requests: {versions - args.history} versions, {queued} results.issue jobs queued,"
+        f" {documents} documents"
     )
+    sent = submit["count"] + steady_run["count"]
+    if versions - args.history < sent:
+        print(
+            f"WARNING: {sent:.0f} submissions sent but {versions - args.history} stored: the closed loop ran out of"
+            " fresh records and repeated some (answered as duplicates, which are cheaper); raise --records"
+        )
     print(
         f"worker side, in process: {jobs} results.issue jobs, {job_ms:.1f} ms each; {issued} documents issued,"
         f" {renders} document.render jobs queued (PDFs drawn by those jobs)"

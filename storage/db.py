@@ -168,16 +168,25 @@ class _WriteLock:
 def _pipelined(dialect: Any, connection: Any) -> Iterator[raw.Direct]:
     """A PostgreSQL write transaction in pipeline mode: statements go out as they are run and the
     driver waits for answers only when a row is read (``raw.first``, ``raw.fetch``, a row count),
-    so the writes between two reads share one round trip. The COMMIT is sent in the pipeline too
-    and goes out with its closing sync: the last writes and the commit cost one round trip."""
-    import psycopg  # PostgreSQL only
+    so the writes between two reads share one round trip.
 
-    with connection.pipeline() as pipeline:
-        yield raw.Direct(dialect, connection, pipeline)
-        if connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-            # A plain statement, not ``connection.commit()``: that would sync on its own, and the
-            # pipeline's exit would sync again, two round trips for one commit.
+    BEGIN and COMMIT are plain statements of the pipeline, sent by us with the connection in
+    autocommit mode: psycopg's own BEGIN waits for its answer (a round trip of its own), and
+    ``connection.commit()`` would sync before the pipeline's closing sync (another). So the
+    first statement and the BEGIN share a round trip, and the last writes and the COMMIT too.
+    The caller rolls back on an error (the transaction is then open or failed)."""
+    connection.autocommit = True
+    try:
+        with connection.pipeline() as pipeline:
+            connection.execute("BEGIN", prepare=False)
+            yield raw.Direct(dialect, connection, pipeline)
             connection.execute("COMMIT", prepare=False)
+    except BaseException:
+        connection.rollback()  # sends ROLLBACK unless the connection is idle
+        raise
+    finally:
+        if connection.info.transaction_status == connection.info.transaction_status.IDLE:
+            connection.autocommit = False  # as the pool lends it (a broken one is discarded)
 
 
 class Database:
