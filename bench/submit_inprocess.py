@@ -50,7 +50,7 @@ def main() -> None:
     database.dispose()
     warm = 100
     total = warm + args.requests * (2 if args.profile else 1)
-    requests = submit.submissions(submit.seed(url, total))
+    requests = submit.submissions(submit.seed(url, total, history=1000))
 
     from bench.webhook_app import app
 

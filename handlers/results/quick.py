@@ -6,12 +6,12 @@ the write transaction, holding the task and record locks and, on SQLite, the dat
 write lock. The checks and the reads are most of a submission's work, so SQLite ran one
 submission at a time however many workers there were. Here:
 
-1. in a read transaction, without locks, the record is read as plain rows (``rows.peek``) and
-   ``service.prepare`` runs every check (its first audit event, a refusal, ends this path);
+1. without locks, the record is read as plain rows (``rows.peek``) and ``service.prepare`` runs
+   every check (its first audit event, a refusal, ends this path);
 2. a duplicate ("already received") is answered from that read: nothing is written for it;
-3. an accepted version is stored in a write transaction by ``service.apply(guard=True)``: the
-   version, then the record with an UPDATE that applies only while the record still holds what
-   step 1 read (``rows.GUARDED``), then its job and its audit event.
+3. an accepted version is stored by ``service.apply(guard=True)``: the version, then the record
+   with an UPDATE that applies only while the record still holds what step 1 read
+   (``rows.GUARDED``), then its audit event and its job.
 
 Whatever else happens falls back to the locked path (``None``): a refusal or a conflict (their
 audit events are written there), a record that moved between the steps (the guarded UPDATE
@@ -19,8 +19,11 @@ touched no row, the transaction is rolled back), a submission id stored meanwhil
 key refuses the version), drawn signatures (they are stored before the checks). The locked path
 then decides again from scratch, so the answers are the same as if only it existed.
 
-Both transactions run on pooled driver connections without an ORM session
-(``Database.direct``): every statement here goes through ``storage.raw``.
+Both steps run on pooled driver connections without an ORM session (``Database.direct``): every
+statement here goes through ``storage.raw``. On SQLite they are two transactions, so that the
+read and the checks stay outside the database's single write lock. On PostgreSQL they are one
+transaction in pipeline mode whose first statement is the read (``rows.peek`` with the submission
+id brings everything the checks and the writes ask for): three round trips in all.
 """
 
 from __future__ import annotations
