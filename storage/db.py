@@ -174,7 +174,7 @@ def _pipelined(dialect: Any, connection: Any) -> Iterator[raw.Direct]:
     autocommit mode: psycopg's own BEGIN waits for its answer (a round trip of its own), and
     ``connection.commit()`` would sync before the pipeline's closing sync (another). So the
     first statement and the BEGIN share a round trip, and the last writes and the COMMIT too.
-    The caller rolls back on an error (the transaction is then open or failed)."""
+    On an error the transaction (open or failed) is rolled back here."""
     connection.autocommit = True
     try:
         with connection.pipeline() as pipeline:
@@ -281,23 +281,22 @@ class Database:
             finally:
                 pooled.close()
             return
-        held = self._write_lock.held() if write and self._write_lock is not None else nullcontext()
         pooled = self.engine.raw_connection()  # checked out and returned outside the file lock
         try:
             connection = pooled.driver_connection
+            if self.is_postgres:  # commits or rolls back itself
+                with _pipelined(self.engine.dialect, connection) as handle:
+                    yield handle
+                return
+            held = self._write_lock.held() if write and self._write_lock is not None else nullcontext()
             with held:
-                if self.dialect == "sqlite":
-                    connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+                connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
                 try:
-                    if self.is_postgres:
-                        with _pipelined(self.engine.dialect, connection) as handle:
-                            yield handle
-                    else:
-                        yield raw.Direct(self.engine.dialect, connection)
+                    yield raw.Direct(self.engine.dialect, connection)
                 except BaseException:
                     connection.rollback()
                     raise
-                connection.commit()  # PostgreSQL: committed already, this sends nothing
+                connection.commit()
         finally:
             pooled.close()
 
