@@ -23,8 +23,30 @@ def server_cpu(name: str = "postgres") -> dict[int, float]:
     """CPU seconds (user + system) of each local process called ``name``, by pid: the database
     server's share of an in-process run is the difference between two readings (backends that
     started in between count from zero)."""
+    return {pid: seconds for pid, (comm, seconds) in _processes().items() if comm == name}
+
+
+def cpu_by_name() -> dict[int, tuple[str, float]]:
+    """CPU seconds (user + system) of every local process with its name, by pid; two readings
+    tell where a loaded run's CPU went (``cpu_split``)."""
+    return _processes()
+
+
+def cpu_split(before: dict[int, tuple[str, float]]) -> dict[str, float]:
+    """CPU seconds by process name since ``before`` (``cpu_by_name``), processes that started in
+    between counted from zero; python processes count as ``python`` whatever their version."""
+    split: dict[str, float] = {}
+    for pid, (comm, seconds) in _processes().items():
+        name = "python" if comm.startswith("python") or comm == "gunicorn" else comm
+        spent = seconds - before.get(pid, (comm, 0.0))[1]
+        if spent > 0:
+            split[name] = split.get(name, 0.0) + spent
+    return split
+
+
+def _processes() -> dict[int, tuple[str, float]]:
     tick = os.sysconf("SC_CLK_TCK")
-    found: dict[int, float] = {}
+    found: dict[int, tuple[str, float]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -33,10 +55,8 @@ def server_cpu(name: str = "postgres") -> dict[int, float]:
                 fields = stat.read().rsplit(")", 1)
         except OSError:  # gone meanwhile
             continue
-        if not fields[0].endswith("(" + name):
-            continue
         values = fields[1].split()
-        found[int(entry)] = (int(values[11]) + int(values[12])) / tick
+        found[int(entry)] = (fields[0].split("(", 1)[1], (int(values[11]) + int(values[12])) / tick)
     return found
 
 

@@ -45,6 +45,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.inprocess import cpu_by_name, cpu_split  # noqa: E402
 from bench.webhook import SECRET, _non2xx, _wrk_latency, free_port, python_run  # noqa: E402
 
 LINK_SECRET = "bench-link-secret"
@@ -377,6 +378,14 @@ def cores_busy(since: tuple[float, float] | None = None) -> Any:
     return (os.cpu_count() or 1) * (1 - rested / spent) if spent else 0.0
 
 
+def kernel_cpu() -> float:
+    """Seconds the machine spent in interrupts and soft interrupts (/proc/stat): loopback TCP's
+    work is done there, outside any process's counters."""
+    with open("/proc/stat") as stat:
+        fields = [float(value) for value in stat.readline().split()[1:]]
+    return (fields[5] + fields[6]) / os.sysconf("SC_CLK_TCK")
+
+
 def wrk_get(url: str, seconds: int, connections: int) -> dict[str, float]:
     out = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", url],
@@ -526,8 +535,11 @@ def main() -> None:
             before = cores_busy()
             bare = wrk_get(f"{base}/bench/bare", args.seconds, args.connections)
             bare["busy"], before = cores_busy(before), cores_busy()
+            processes, kernel = cpu_by_name(), kernel_cpu()
             submit = wrk_paths(base, closed, args.seconds, args.connections)
             submit["busy"] = cores_busy(before)
+            split = cpu_split(processes)
+            split["softirq"] = kernel_cpu() - kernel
         else:
             bare = python_run(port, "/bench/bare", None, {}, args.seconds, args.connections, None)
             submit = paced(port, closed, args.seconds, 10_000.0)
@@ -564,6 +576,12 @@ def main() -> None:
     print(f"ratio b/a = {submit['rps'] / bare['rps']:.3f}  (goal >= 0.2)")
     if "busy" in bare:
         print(f"cores busy (of {os.cpu_count()}): (a) {bare['busy']:.2f}, (b) {submit['busy']:.2f}")
+        shares = ", ".join(
+            f"{name} {seconds / submit['count'] * 1000:.2f}"
+            for name, seconds in sorted(split.items(), key=lambda item: -item[1])
+            if seconds / submit["count"] >= 0.00001
+        )
+        print(f"CPU per request of (b), ms: {shares}")
     print(
         f"(b) paced at 50 req/s:     {steady_run['rps']:6.1f} req/s achieved  p50 {steady_run['p50']:6.2f} ms"
         f"  p99 {steady_run['p99']:6.2f} ms  non-2xx {steady_run['non2xx']:.0f}  (goal p99 <= 50 ms)"

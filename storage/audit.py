@@ -137,7 +137,7 @@ class AuditLog:
 
     def append(self, session: Session | raw.Direct, entry: AuditEntry, *, at: datetime) -> None:
         """Append one event inside the caller's transaction. On PostgreSQL the event goes
-        without waiting for the answer (``raw.send``): in pipeline mode it travels with the commit,
+        without waiting for the answer (``raw.send``): in a ``raw.Batch`` it travels with the commit,
         which raises its error if it has one."""
         at = at.astimezone(UTC)
         row = self._row(entry, at, at.isoformat(), self._head(session))

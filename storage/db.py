@@ -20,7 +20,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext, suppress
 from pathlib import Path
 from typing import Any
 
@@ -165,24 +165,20 @@ class _WriteLock:
 
 
 @contextmanager
-def _pipelined(dialect: Any, connection: Any) -> Iterator[raw.Direct]:
-    """A PostgreSQL write transaction in pipeline mode: statements go out as they are run and the
-    driver waits for answers only when a row is read (``raw.first``, ``raw.fetch``, a row count),
-    so the writes between two reads share one round trip.
-
-    BEGIN and COMMIT are plain statements of the pipeline, sent by us with the connection in
-    autocommit mode: psycopg's own BEGIN waits for its answer (a round trip of its own), and
-    ``connection.commit()`` would sync before the pipeline's closing sync (another). So the
-    first statement and the BEGIN share a round trip, and the last writes and the COMMIT too.
-    On an error the transaction (open or failed) is rolled back here."""
+def _batched(dialect: Any, connection: Any) -> Iterator[raw.Direct]:
+    """A PostgreSQL write transaction as a ``raw.Batch``: the connection in autocommit mode, BEGIN
+    sent with the first statement that writes or locks, the writes whose answers nobody waits for
+    kept until the next statement that is answered, and the COMMIT sent with the last of them. On
+    an error the transaction (open or failed) is rolled back here."""
     connection.autocommit = True
+    batch = raw.Batch(connection)
     try:
-        with connection.pipeline() as pipeline:
-            connection.execute("BEGIN", prepare=False)
-            yield raw.Direct(dialect, connection, pipeline)
-            connection.execute("COMMIT", prepare=False)
+        yield raw.Direct(dialect, connection, batch)
+        batch.finish()
     except BaseException:
-        connection.rollback()  # sends ROLLBACK unless the connection is idle
+        if connection.info.transaction_status != connection.info.transaction_status.IDLE:
+            with suppress(connection.Error):  # a broken connection: the pool discards it
+                connection.execute("ROLLBACK")
         raise
     finally:
         if connection.info.transaction_status == connection.info.transaction_status.IDLE:
@@ -269,8 +265,9 @@ class Database:
         ``storage.raw`` and ``storage.upsert``: a session's set-up, connection checkout, begin,
         commit and close cost several of their statements. Writes on SQLite take the same file
         lock and ``BEGIN IMMEDIATE`` as ``write()``. Reads on PostgreSQL are single autocommitted
-        statements, not one snapshot; writes on PostgreSQL run in pipeline mode (``_pipelined``):
-        an error of a statement sent with ``raw.send`` is raised by the next read or at the end."""
+        statements, not one snapshot; writes on PostgreSQL are batched (``_batched``, ``raw.Batch``):
+        an error of a statement sent with ``raw.send`` is raised by the next read or at the end,
+        and plain SELECTs before the first write run outside the transaction."""
         if not write and self._autocommit_engine is not None:
             # PostgreSQL reads on the autocommit pool: no BEGIN and COMMIT round trips; each
             # statement sees the data as committed when it runs (callers that need more check it
@@ -285,7 +282,7 @@ class Database:
         try:
             connection = pooled.driver_connection
             if self.is_postgres:  # commits or rolls back itself
-                with _pipelined(self.engine.dialect, connection) as handle:
+                with _batched(self.engine.dialect, connection) as handle:
                     yield handle
                 return
             held = self._write_lock.held() if write and self._write_lock is not None else nullcontext()

@@ -7,10 +7,10 @@ once at import and compiled once per database, and do at run time only what SQLA
 done to the values: the column types' bind processors on the way in (TypeDecorators included) and
 their result processors on the way out. Rows come back as plain tuples.
 
-``send`` runs a statement without waiting for its answer (``Later``): on a PostgreSQL ``Direct``
-write, which runs in pipeline mode, statements sent this way travel together and their answers
-come back with the next read, so a transaction of several writes costs a round trip or two instead
-of one per statement.
+``send`` runs a statement without waiting for its answer (``Later``). A PostgreSQL ``Direct`` write
+(``storage.batch.Batch``) keeps what is sent and puts it in front of the next statement that must
+be answered, as one message: a transaction of several writes costs a round trip or two instead of
+one per statement.
 
 Not for statements with expanding ``IN`` parameters (their text depends on the values). Pending ORM
 changes are flushed first, as an ORM query would (autoflush), so a raw read never misses them; a
@@ -27,7 +27,9 @@ from typing import Any
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql import ClauseElement, Select
+
+from storage.batch import Batch, close
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class _Plan:
     defaults: tuple[tuple[str, Any], ...]  # values fixed in the statement (``where(id == 1)``)
     results: tuple[Any, ...]  # per result column: result processor or None
     returns: bool  # the statement returns rows (a SELECT, or RETURNING)
+    reads_only: bool  # a SELECT that locks nothing: it may run before a Batch's transaction opens
 
 
 @cache
@@ -57,7 +60,10 @@ def _plan(dialect: Dialect, statement: ClauseElement) -> _Plan:
     )
     columns = getattr(statement, "exported_columns", ())
     results = tuple(column.type._cached_result_processor(dialect, None) for column in columns)
-    return _Plan(compiled.string, names, compiled.positional, processors, defaults, results, bool(columns))
+    reads_only = isinstance(statement, Select) and statement._for_update_arg is None
+    return _Plan(
+        compiled.string, names, compiled.positional, processors, defaults, results, bool(columns), reads_only
+    )
 
 
 def _arguments(plan: _Plan, params: Mapping[str, Any]) -> Any:
@@ -78,23 +84,22 @@ def _arguments(plan: _Plan, params: Mapping[str, Any]) -> Any:
 class Direct:
     """A transaction on one pooled driver connection, without an ORM session
     (``Database.direct``): for hot paths whose every statement goes through this module or
-    ``storage.upsert``. Passed where those take a session. ``pipeline`` is psycopg's pipeline
-    when the transaction runs in pipeline mode (PostgreSQL writes), else None."""
+    ``storage.upsert``. Passed where those take a session. ``batch`` is set for PostgreSQL
+    writes (``Batch``), else None."""
 
-    __slots__ = ("dialect", "driver", "info", "pipeline")
+    __slots__ = ("batch", "dialect", "driver", "info")
 
-    def __init__(self, dialect: Dialect, driver: Any, pipeline: Any = None) -> None:
+    def __init__(self, dialect: Dialect, driver: Any, batch: Batch | None = None) -> None:
         self.dialect = dialect
         self.driver = driver
         self.info: dict[str, Any] = {}
-        self.pipeline = pipeline
+        self.batch = batch
 
 
 def settle(session: Session | Direct) -> None:
-    """Wait for the answers of every statement sent so far (a round trip in pipeline mode, else
-    nothing): before reading a row count, which psycopg sets only when the answer is in."""
-    if type(session) is Direct and session.pipeline is not None:
-        session.pipeline.sync()
+    """Send whatever a ``Batch`` still keeps and wait for the answers (elsewhere nothing is kept)."""
+    if type(session) is Direct and session.batch is not None:
+        close(session.batch.flush())
 
 
 def driver(session: Session | Direct) -> tuple[Dialect, Any]:
@@ -130,15 +135,32 @@ def dialect(session: Session | Direct) -> Dialect:
 def _cursor(
     session: Session | Direct, statement: ClauseElement, params: Mapping[str, Any]
 ) -> tuple[Any, _Plan]:
-    dialect, connection = driver(session)
-    plan = _plan(dialect, statement)
-    cursor = connection.cursor()
+    plan = _plan(dialect(session), statement)
+    return execute(session, plan.sql, _arguments(plan, params), reads_only=plan.reads_only), plan
+
+
+def execute(session: Session | Direct, sql: str, params: Any, *, reads_only: bool = False) -> Any:
+    """Run driver SQL (after whatever a ``Batch`` keeps) and return the cursor on its answer."""
+    if type(session) is Direct and session.batch is not None:
+        batch = session.batch
+        if batch.begun or not reads_only:
+            return batch.answer(sql, params)
+    cursor = driver(session)[1].cursor()
     try:
-        cursor.execute(plan.sql, _arguments(plan, params))
+        cursor.execute(sql, params)
     except BaseException:
         cursor.close()
         raise
-    return cursor, plan
+    return cursor
+
+
+def keep(session: Session | Direct, sql: str, params: Any) -> None:
+    """A write without RETURNING whose answer nobody reads: kept for a ``Batch``'s next message
+    (its error, if any, raised there or at the commit), else run now."""
+    if type(session) is Direct and session.batch is not None:
+        session.batch.add(sql, params)
+        return
+    execute(session, sql, params).close()
 
 
 def _convert(plan: _Plan, row: Sequence[Any]) -> tuple[Any, ...]:
@@ -177,31 +199,31 @@ def run(session: Session | Direct, statement: ClauseElement, params: Mapping[str
     """A write without RETURNING; returns the number of rows it touched."""
     cursor, _ = _cursor(session, statement, params or {})
     try:
-        settle(session)
         return int(cursor.rowcount)
     finally:
         cursor.close()
 
 
 class Later:
-    """A statement sent by ``send``: its rows, read when first asked for. In pipeline mode that
-    read waits for the answers of everything sent before it (one round trip for all of them) and
-    raises the first error among them; elsewhere the statement ran inside ``send``."""
+    """A statement sent by ``send``: its rows, read when first asked for. In a ``Batch`` that
+    read sends what the batch keeps (one round trip for all of it) and raises the first error
+    among them; elsewhere the statement ran inside ``send``."""
 
-    __slots__ = ("_cursor", "_plan", "_rows")
+    __slots__ = ("_batch", "_plan", "_rows")
 
-    def __init__(self, cursor: Any, plan: _Plan, rows: list[tuple[Any, ...]] | None) -> None:
-        self._cursor = cursor
+    def __init__(self, batch: Batch | None, plan: _Plan, rows: list[tuple[Any, ...]] | None) -> None:
+        self._batch = batch
         self._plan = plan
         self._rows = rows
 
+    def _fill(self, fetched: Sequence[Sequence[Any]]) -> None:
+        self._rows = [_convert(self._plan, row) for row in fetched]
+
     def rows(self) -> list[tuple[Any, ...]]:
+        if self._rows is None and self._batch is not None:
+            close(self._batch.flush())
         if self._rows is None:
-            try:
-                fetched = self._cursor.fetchall()
-            finally:
-                self._cursor.close()
-            self._rows = [_convert(self._plan, row) for row in fetched]
+            raise RuntimeError("no answer: an earlier statement of the transaction failed")
         return self._rows
 
     def first(self) -> tuple[Any, ...] | None:
@@ -214,9 +236,13 @@ def send(
 ) -> Later:
     """Run a statement without waiting for its answer (see ``Later``). A statement without
     RETURNING is never read: its error, if any, is raised by the next read or by the commit."""
-    cursor, plan = _cursor(session, statement, params or {})
-    if type(session) is Direct and session.pipeline is not None:
-        return Later(cursor, plan, None if plan.returns else [])
+    plan = _plan(dialect(session), statement)
+    arguments = _arguments(plan, params or {})
+    if type(session) is Direct and session.batch is not None:
+        later = Later(session.batch, plan, None if plan.returns else [])
+        session.batch.add(plan.sql, arguments, later if plan.returns else None)
+        return later
+    cursor = execute(session, plan.sql, arguments)
     try:
         # SQLite completes a write with RETURNING only as its rows are read: read them now.
         rows = [_convert(plan, row) for row in cursor.fetchall()] if plan.returns else []
@@ -225,4 +251,17 @@ def send(
     return Later(None, plan, rows)
 
 
-__all__ = ["Direct", "Later", "dialect", "driver", "fetch", "first", "run", "send", "settle"]
+__all__ = [
+    "Batch",
+    "Direct",
+    "Later",
+    "dialect",
+    "driver",
+    "execute",
+    "fetch",
+    "first",
+    "keep",
+    "run",
+    "send",
+    "settle",
+]

@@ -72,9 +72,9 @@ def insert_ignore(
     transactions racing on the same key cannot both insert (no check-then-insert window).
     ``values`` are ORM values (datetimes, dicts for JSON columns), as for ``session.add``.
     """
-    cursor = _execute(session, model, values, conflict_column)
+    sql, params = _statement(session, model, values, conflict_column)
+    cursor = raw.execute(session, sql, params)
     try:
-        raw.settle(session)
         # Both drivers count only inserted rows for ON CONFLICT DO NOTHING (0 when skipped).
         return bool(cursor.rowcount == 1)
     finally:
@@ -88,17 +88,17 @@ def send_ignore(
     *,
     conflict_column: str | tuple[str, ...],
 ) -> None:
-    """``insert_ignore`` without waiting to learn whether the row went in: in pipeline mode
-    (``raw.send``) the statement travels with the transaction's next round trip."""
-    cursor = _execute(session, model, values, conflict_column)
-    if type(session) is not raw.Direct or session.pipeline is None:
-        cursor.close()
+    """``insert_ignore`` without waiting to learn whether the row went in: in a PostgreSQL
+    ``Database.direct`` write (``raw.Batch``) the statement goes with the transaction's next
+    round trip."""
+    raw.keep(session, *_statement(session, model, values, conflict_column))
 
 
-def _execute(
+def _statement(
     session: Session | raw.Direct, model: Any, values: dict[str, Any], conflict_column: str | tuple[str, ...]
-) -> Any:
-    dialect, connection = raw.driver(session)
+) -> tuple[str, list[Any]]:
+    """The statement's driver SQL and values."""
+    dialect = raw.dialect(session)
     table = model.__table__
     conflict = (conflict_column,) if isinstance(conflict_column, str) else conflict_column
     plan = _plan(dialect, table, frozenset(values), conflict)
@@ -109,10 +109,4 @@ def _execute(
         value if process is None else process(value)
         for process, value in zip(plan.processors, row, strict=True)
     ]
-    cursor = connection.cursor()
-    try:
-        cursor.execute(plan.sql, params)
-    except BaseException:
-        cursor.close()
-        raise
-    return cursor
+    return plan.sql, params

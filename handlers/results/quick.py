@@ -21,9 +21,10 @@ then decides again from scratch, so the answers are the same as if only it exist
 
 Both steps run on pooled driver connections without an ORM session (``Database.direct``): every
 statement here goes through ``storage.raw``. On SQLite they are two transactions, so that the
-read and the checks stay outside the database's single write lock. On PostgreSQL they are one
-transaction in pipeline mode whose first statement is the read (``rows.peek`` with the submission
-id brings everything the checks and the writes ask for): three round trips in all.
+read and the checks stay outside the database's single write lock. On PostgreSQL they share one
+connection (``storage.batch``): the read is one statement before the transaction opens
+(``rows.peek`` with the submission id brings everything the checks and the writes ask for), and
+the writes are two messages: three round trips in all.
 """
 
 from __future__ import annotations
@@ -75,10 +76,10 @@ def submit(
     db = services.db
     try:
         if db.is_postgres:
-            # One transaction whose first statement is the lock-free read: one pooled connection
-            # and three round trips (read; the writes up to the audit head's lock; the audit
-            # event, the job and the commit). The guarded update still decides: the read took
-            # no locks, and PostgreSQL's UPDATE checks its WHERE against the newest row.
+            # One pooled connection and three round trips: the lock-free read (before the
+            # transaction opens); BEGIN and the writes up to the audit head's lock; the audit
+            # event, the job and the commit. The guarded update decides: the read took no
+            # locks, and PostgreSQL's UPDATE checks its WHERE against the newest row.
             with db.direct(write=True) as handle:
                 decided = _decide(services, handle, grant, data, key, now, answer)
                 if not isinstance(decided, _Decided):

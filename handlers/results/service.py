@@ -396,7 +396,7 @@ def apply(ctx: Context, loaded: Loaded | RowsLoaded, accepted: Accepted, *, guar
         store.update_record(ctx, record, changes)
     issue.queue(ctx, record, version)
     # The audit append last: it locks the chain's head row until the commit (every writer waits).
-    # Reading the head is also where a pipelined write (PostgreSQL) first waits for answers.
+    # Reading the head is also where a batched write (PostgreSQL) first waits for answers.
     ctx.audit(
         "record.submit" if number == 1 else "record.version",
         "inspection_record",

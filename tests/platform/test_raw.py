@@ -7,7 +7,7 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import bindparam, insert, select, text, update
 
 from storage import raw
 from storage.audit import AuditEntry, AuditLog
@@ -178,16 +178,45 @@ def test_an_error_of_a_sent_write_is_raised_by_the_next_read_and_nothing_of_the_
 
 
 @pytest.mark.postgres
-def test_a_postgresql_direct_write_sends_its_writes_together_and_commits_with_the_last_of_them(services):
-    """Pipeline mode: statements sent with ``raw.send`` are answered with the next read; the
-    commit travels with the pipeline's closing sync (the transaction is over when it returns)."""
+def test_a_postgresql_direct_write_keeps_its_writes_until_an_answer_is_needed_and_commits_with_the_last(
+    services,
+):
+    """``raw.Batch``: a plain read before the first write opens no transaction, sent writes stay
+    on the client until a statement must be answered, and the kept ones go with the COMMIT."""
     if not services.db.is_postgres:
         pytest.skip("PostgreSQL only: SQLite has no round trips to save")
     with services.db.direct(write=True) as handle:
-        assert handle.pipeline is not None
-        for n in range(3):
-            raw.send(handle, _INSERT, {"kind": "k", "key": f"p{n}", "due_at": NOW, "payload": {}})
         connection = handle.driver
-    assert connection.info.transaction_status == connection.info.transaction_status.IDLE
+        idle = connection.info.transaction_status.IDLE
+        assert raw.fetch(handle, _READ, {"key": "p0"}) == []
+        assert connection.info.transaction_status == idle  # no BEGIN for a plain read
+        for n in range(3):
+            raw.send(handle, _INSERT_PLAIN, {"kind": "k", "key": f"p{n}", "due_at": NOW, "payload": {}})
+        assert connection.info.transaction_status == idle  # kept, nothing sent yet
+        assert raw.run(handle, _DONE, {"key": "p1"}) == 1  # goes with BEGIN and the kept writes
+        assert connection.info.transaction_status != idle
+        raw.send(handle, _INSERT_PLAIN, {"kind": "k", "key": "p3", "due_at": NOW, "payload": {}})
+    assert connection.info.transaction_status == idle
     with services.db.read() as session:
-        assert session.execute(select(func.count()).select_from(DueItem)).scalar_one() == 3
+        rows = session.execute(select(DueItem.dedupe_key, DueItem.state).order_by(DueItem.id)).all()
+    assert rows == [("p0", "pending"), ("p1", "done"), ("p2", "pending"), ("p3", "pending")]
+
+
+def test_values_a_batch_writes_as_literals_come_back_unchanged(services):
+    """Kept statements carry their values as SQL literals (client-side binding): quotes,
+    backslashes, percent signs, placeholders, NUL-free control characters and Chinese must
+    survive, and none of them may end or change the statement."""
+    tricky = {
+        "q": "O'Brien''s \\ \\' 100% %s %(key)s $1 ; DROP TABLE due_item; --",
+        "zh": "不合格：现场发现“无证经营”\n第二行\t制表",
+        "none": None,
+        "n": [1, 2.5, -3, True],
+    }
+    with services.db.direct(write=True) as handle:
+        raw.send(handle, _INSERT_PLAIN, {"kind": "k'", "key": "lit'1", "due_at": NOW, "payload": tricky})
+        sent = raw.send(handle, _INSERT, {"kind": "k", "key": "lit2", "due_at": NOW, "payload": {"s": "%%"}})
+        assert sent.first() is not None
+    with services.db.read() as session:
+        assert raw.fetch(session, _READ, {"key": "lit'1"}) == [(tricky, NOW, "pending")]
+        assert raw.fetch(session, _READ, {"key": "lit2"}) == [({"s": "%%"}, NOW, "pending")]
+        assert session.execute(select(DueItem.kind).where(DueItem.dedupe_key == "lit'1")).scalar_one() == "k'"
