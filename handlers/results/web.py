@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
+import orjson
 from flask import Flask, Response, request
 
 from bot.context import Context, UserError
@@ -31,6 +31,7 @@ from cards.result_form import message_page, page
 from handlers.results import evidence, links, publish, quick, records, rows, service
 from handlers.results.records import NotOnTeam
 from handlers.results.views import KIND_LABELS, mint, status
+from storage.base import load_json
 from storage.models import NOTICES, RESULT_CODES, InspectionRecord
 
 HEADERS = {
@@ -58,7 +59,10 @@ class _Discard(Exception):
 
 def _json(status_code: int, body: dict[str, Any]) -> Response:
     return Response(
-        json.dumps(body, ensure_ascii=False), status=status_code, mimetype="application/json", headers=HEADERS
+        orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS),
+        status=status_code,
+        mimetype="application/json",
+        headers=HEADERS,
     )
 
 
@@ -286,7 +290,7 @@ def register_web(app: Flask) -> None:
         if len(raw) > limit:
             raise UserError("提交的内容过大（签名或文字过多），请精简后重试。")
         try:
-            data = json.loads(raw or b"{}")
+            data = load_json(raw or b"{}")
         except ValueError:
             raise UserError("提交的内容不是合法的 JSON。") from None
         if not isinstance(data, dict) or not isinstance(data.get("values", {}), dict):
