@@ -8,8 +8,9 @@ a new record: 30,000 open records are seeded (in bulk) so that the closed loop n
 and a run that did says so (a repeat is answered as a duplicate, which is cheaper: before this was
 checked, fast runs had repeated most of their requests). 2,000 records submitted earlier are seeded
 too, then statistics, VACUUM and a checkpoint, as a database in use has had (a plan made while
-``record_version`` was empty scanned the whole table). Prints req/s, p50/p99, the ratio b/a and
-how many cores were busy in each run, then p50/p99 of
+``record_version`` was empty scanned the whole table). Prints req/s, p50/p99, the ratio b/a,
+how many cores were busy in each run and where the CPU of (b) went per request (by process name,
+and the kernel's soft interrupts, where loopback TCP is processed), then p50/p99 of
 (b) paced at 50 req/s. Then, in this process, the worker's side: ``results.issue`` jobs for a
 sample of the stored versions (findings and rectification, three numbered documents with their
 ``document.render`` jobs queued, six audit events, the team's, lead's and group's cards) — PDFs
