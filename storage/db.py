@@ -173,8 +173,8 @@ def _batched(dialect: Any, connection: Any) -> Iterator[raw.Direct]:
     kept until the next statement that is answered, and the COMMIT sent with the last of them. On
     an error the transaction (open or failed) is rolled back here."""
     connection.autocommit = True
-    batch = raw.Batch(connection)
     try:
+        batch = raw.Batch(connection)
         yield raw.Direct(dialect, connection, batch)
         batch.finish()
     except BaseException:

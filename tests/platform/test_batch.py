@@ -89,3 +89,22 @@ def test_each_statement_shape_is_prepared_once_per_connection_and_reused_by_late
         with database.write() as session:
             session.query(DueItem).delete()
         database.dispose()
+
+
+@pytest.mark.postgres
+def test_a_connection_that_would_read_backslashes_as_escapes_is_refused_and_returned_as_lent(pg_ready):
+    """With ``standard_conforming_strings`` off a backslash in a literal would start an escape:
+    no batch is made on such a connection, and it goes back to the pool out of autocommit."""
+    database = Database(pg_ready)
+    try:
+        pooled = database.engine.raw_connection()
+        pooled.driver_connection.execute("SET standard_conforming_strings = off")
+        pooled.driver_connection.commit()
+        pooled.close()
+        with pytest.raises(RuntimeError, match="standard_conforming_strings"), database.direct(write=True):
+            pass
+        again = database.engine.raw_connection()
+        assert again.driver_connection.autocommit is False
+        again.close()
+    finally:
+        database.dispose()
