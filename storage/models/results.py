@@ -106,7 +106,8 @@ class RecordVersion(Base):
     __table_args__ = (UniqueConstraint("record_id", "version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    record_id: Mapped[int] = mapped_column(ForeignKey("inspection_record.id"), index=True)
+    # No index of its own: the unique (record_id, version) index serves lookups by record.
+    record_id: Mapped[int] = mapped_column(ForeignKey("inspection_record.id"))
     version: Mapped[int] = mapped_column(Integer)
     instance_id: Mapped[str] = mapped_column(String(64), unique=True)  # the submission id
     deprecated_id: Mapped[str | None] = mapped_column(String(64))  # the version it replaces
