@@ -15,7 +15,10 @@ def arguments(doc: str | None, requests: int) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pg", help="PostgreSQL URL (schema public is reset)")
     parser.add_argument("--requests", type=int, default=requests)
-    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="cProfile of a second run, timed by CPU")
+    parser.add_argument(
+        "--sample", action="store_true", help="CPU-time sampling of a second run (bench/cpusample.py)"
+    )
     return parser.parse_args()
 
 

@@ -5,6 +5,7 @@ path can be judged without the noise of a loaded two-core machine. Seeds like ``
     python bench/submit_inprocess.py                      # SQLite in a temp dir
     python bench/submit_inprocess.py --pg postgresql+psycopg://postgres@127.0.0.1:5432/bench
     python bench/submit_inprocess.py --profile            # cProfile of the submissions, own time
+    python bench/submit_inprocess.py --sample             # CPU-time samples (bench/cpusample.py)
 
 The PostgreSQL database given is wiped (schema ``public`` recreated).
 """
@@ -49,7 +50,7 @@ def main() -> None:
     upgrade(database.engine)
     database.dispose()
     warm = 100
-    total = warm + args.requests * (2 if args.profile else 1)
+    total = warm + args.requests * (2 if args.profile or args.sample else 1)
     requests = submit.submissions(submit.seed(url, total, history=1000))
 
     from bench.webhook_app import app
@@ -97,6 +98,11 @@ def main() -> None:
     print(f"CPU ratio a/b = {bare_cpu / submit_cpu:.3f}")
     if args.profile:
         inprocess.profile(lambda: [post(path, body) for path, body in requests[warm + args.requests :]])
+    elif args.sample:
+        from bench import cpusample
+
+        cpusample.sample(lambda: [post(path, body) for path, body in requests[warm + args.requests :]])
+        cpusample.report("form_submit", sys.stdout, int(os.environ.get("PROF_N", "40")))
     services.db.dispose()
 
 
