@@ -76,13 +76,20 @@ def main() -> None:
         f"(b) POST /dingtalk/robot    CPU {robot_cpu:.3f} ms/request, {per_request:.1f} statements/request through SQLAlchemy"
     )
     print(f"CPU ratio a/b = {bare_cpu / robot_cpu:.2f}")
+
+    def again() -> object:
+        return [
+            client.post("/dingtalk/robot", data=body, headers=headers)
+            for body in bodies[warm + args.requests :]
+        ]
+
     if args.profile:
-        inprocess.profile(
-            lambda: [
-                client.post("/dingtalk/robot", data=body, headers=headers)
-                for body in bodies[warm + args.requests :]
-            ]
-        )
+        inprocess.profile(again)
+    elif args.sample:
+        from bench import cpusample
+
+        cpusample.sample(again)
+        cpusample.report("robot", sys.stdout, int(os.environ.get("PROF_N", "40")))
 
 
 if __name__ == "__main__":
