@@ -24,6 +24,7 @@ more than the pipeline it saved.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import weakref
 from datetime import date, datetime
@@ -79,7 +80,7 @@ def literal(value: Any) -> str | None:
     if kind is datetime or kind is date:
         return "'" + value.isoformat() + "'"
     if kind is float:
-        return repr(value) if value == value and value not in (float("inf"), float("-inf")) else f"'{value}'"
+        return repr(value) if math.isfinite(value) else f"'{value}'"  # 'nan', 'inf', '-inf'
     if kind is bytes:
         return "'\\x" + value.hex() + "'"
     return None

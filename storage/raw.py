@@ -96,12 +96,6 @@ class Direct:
         self.batch = batch
 
 
-def settle(session: Session | Direct) -> None:
-    """Send whatever a ``Batch`` still keeps and wait for the answers (elsewhere nothing is kept)."""
-    if type(session) is Direct and session.batch is not None:
-        close(session.batch.flush())
-
-
 def driver(session: Session | Direct) -> tuple[Dialect, Any]:
     """The dialect and driver connection to run a statement on, pending ORM changes flushed."""
     if type(session) is Direct:
@@ -263,5 +257,4 @@ __all__ = [
     "keep",
     "run",
     "send",
-    "settle",
 ]
