@@ -27,6 +27,7 @@ import hashlib
 import math
 import re
 import weakref
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
@@ -89,7 +90,7 @@ def literal(value: Any) -> str | None:
 class Batch:
     """One write transaction on an autocommit connection; see the module's docstring."""
 
-    __slots__ = ("_connection", "_fallback", "_pending", "_prepared", "_waiting", "begun")
+    __slots__ = ("_connection", "_done", "_fallback", "_pending", "_prepared", "_waiting", "begun")
 
     def __init__(self, connection: Any) -> None:
         self._connection = connection
@@ -100,7 +101,13 @@ class Batch:
         self._fallback: Any = None
         self._pending: list[str] = []
         self._waiting: list[tuple[int, Later]] = []  # (index in _pending, the Later to fill)
+        self._done: list[Callable[[bool], None]] = []
         self.begun = False
+
+    def when_done(self, callback: Callable[[bool], None]) -> None:
+        """Call ``callback(True)`` once the COMMIT is answered, ``callback(False)`` if the
+        transaction fails (``failed``): for what the client keeps about committed data."""
+        self._done.append(callback)
 
     def add(self, sql: str, params: Any, later: Later | None = None) -> None:
         """Keep a statement for the next message; ``later`` gets its rows when that is answered."""
@@ -163,6 +170,16 @@ class Batch:
             self._pending.append("COMMIT")
             close(self.flush())
             self.begun = False
+        self._settle(True)
+
+    def failed(self) -> None:
+        """The transaction was rolled back, or its outcome is unknown."""
+        self._settle(False)
+
+    def _settle(self, committed: bool) -> None:
+        done, self._done = self._done, []
+        for callback in done:
+            callback(committed)
 
 
 def close(cursor: Any) -> None:

@@ -28,7 +28,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage import raw
+from storage import chains, raw
 from storage.base import load_json
 
 READONLY_OPTION = "chayici_readonly"
@@ -173,11 +173,14 @@ def _batched(dialect: Any, connection: Any) -> Iterator[raw.Direct]:
     kept until the next statement that is answered, and the COMMIT sent with the last of them. On
     an error the transaction (open or failed) is rolled back here."""
     connection.autocommit = True
+    batch: raw.Batch | None = None
     try:
         batch = raw.Batch(connection)
         yield raw.Direct(dialect, connection, batch)
         batch.finish()
     except BaseException:
+        if batch is not None:
+            batch.failed()
         if connection.info.transaction_status != connection.info.transaction_status.IDLE:
             with suppress(connection.Error):  # a broken connection: the pool discards it
                 connection.execute("ROLLBACK")
@@ -216,6 +219,7 @@ class Database:
                 json_deserializer=load_json,
             )
             _ping_idle_connections(self._autocommit_engine)
+            chains.install(self.engine)
 
     @property
     def dialect(self) -> str:

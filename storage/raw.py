@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from sqlalchemy import func, literal_column, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ClauseElement, Select
@@ -60,7 +61,11 @@ def _plan(dialect: Dialect, statement: ClauseElement) -> _Plan:
     )
     columns = getattr(statement, "exported_columns", ())
     results = tuple(column.type._cached_result_processor(dialect, None) for column in columns)
-    reads_only = isinstance(statement, Select) and statement._for_update_arg is None
+    reads_only = (
+        isinstance(statement, Select)
+        and statement._for_update_arg is None
+        and not statement._independent_ctes  # a write in a WITH (``send_expecting_one``)
+    )
     return _Plan(
         compiled.string, names, compiled.positional, processors, defaults, results, bool(columns), reads_only
     )
@@ -245,6 +250,40 @@ def send(
     return Later(None, plan, rows)
 
 
+# Raised by the database function ``chayici_expect_one`` (migration 0010).
+EXPECTED_ONE = "CY001"
+
+
+def expecting_one(statement: Any, what: str) -> Select:
+    """``statement`` (a write with RETURNING) wrapped so that PostgreSQL fails the transaction
+    (SQLSTATE ``EXPECTED_ONE``) unless it touched exactly one row. ``what`` names the row in the
+    error. Build it once, at import, like every statement of this module."""
+    if not what.replace("_", "").isalnum():
+        raise ValueError(f"not a name: {what!r}")
+    written = statement.cte("written")
+    count = select(func.count()).select_from(written).scalar_subquery()
+    return select(func.chayici_expect_one(count, literal_column(f"'{what}'"))).add_cte(written)
+
+
+def send_expecting_one(
+    session: Session | Direct, statement: ClauseElement, checked: Select, params: Mapping[str, Any]
+) -> Later | None:
+    """A write that must touch exactly one row, sent without waiting. In a PostgreSQL ``Batch``
+    the server checks (``checked`` = ``expecting_one(statement, ...)``) and None is returned: a
+    miss fails the transaction where it is next answered, at the latest its COMMIT, with an error
+    for which ``missed`` is true. Elsewhere the statement runs now and the caller reads the
+    ``Later`` (no row: it missed)."""
+    if type(session) is Direct and session.batch is not None and session.dialect.name == "postgresql":
+        send(session, checked, params)
+        return None
+    return send(session, statement, params)
+
+
+def missed(error: BaseException) -> bool:
+    """Whether ``error`` is a guarded write's miss (``send_expecting_one``)."""
+    return getattr(error, "sqlstate", None) == EXPECTED_ONE
+
+
 __all__ = [
     "Batch",
     "Direct",
@@ -252,9 +291,12 @@ __all__ = [
     "dialect",
     "driver",
     "execute",
+    "expecting_one",
     "fetch",
     "first",
     "keep",
+    "missed",
     "run",
     "send",
+    "send_expecting_one",
 ]

@@ -24,7 +24,10 @@ statement here goes through ``storage.raw``. On SQLite they are two transactions
 read and the checks stay outside the database's single write lock. On PostgreSQL they share one
 connection (``storage.batch``): the read is one statement before the transaction opens
 (``rows.peek`` with the submission id brings everything the checks and the writes ask for), and
-the writes are two messages: three round trips in all.
+the writes with the COMMIT are one message: two round trips in all. Nothing is answered in
+between, so the guarded UPDATE is checked by the server (``raw.send_expecting_one``) and the
+audit event links to its connection's own chain, whose head the client knows
+(``storage.chains``).
 """
 
 from __future__ import annotations
@@ -76,15 +79,20 @@ def submit(
     db = services.db
     try:
         if db.is_postgres:
-            # One pooled connection and three round trips: the lock-free read (before the
-            # transaction opens); BEGIN and the writes up to the audit head's lock; the audit
-            # event, the job and the commit. The guarded update decides: the read took no
-            # locks, and PostgreSQL's UPDATE checks its WHERE against the newest row.
-            with db.direct(write=True) as handle:
-                decided = _decide(services, handle, grant, data, key, now, answer)
-                if not isinstance(decided, _Decided):
-                    return decided
-                stored, outcome = _store(services, handle, decided, key, now)
+            # One pooled connection and two round trips: the lock-free read (before the
+            # transaction opens), then BEGIN, every write and COMMIT as one message. The guarded
+            # update decides on the server: the read took no locks, PostgreSQL's UPDATE checks
+            # its WHERE against the newest row, and a miss fails the transaction (raw.missed).
+            try:
+                with db.direct(write=True) as handle:
+                    decided = _decide(services, handle, grant, data, key, now, answer)
+                    if not isinstance(decided, _Decided):
+                        return decided
+                    stored, outcome = _store(services, handle, decided, key, now)
+            except Exception as error:
+                if raw.missed(error) or isinstance(error, db.engine.dialect.loaded_dbapi.IntegrityError):
+                    raise _Fallback from None  # the record moved, or its submission id was stored
+                raise
         else:
             # SQLite: the read outside the write lock, which is taken for the writes alone.
             with db.direct(write=False) as reader:

@@ -472,13 +472,27 @@ def update_record(ctx: Context, record: RecordRow, changes: dict[str, Any]) -> N
         setattr(record, name, value)
 
 
-def update_guarded(ctx: Context, record: RecordRow, changes: dict[str, Any]) -> raw.Later:
+def update_guarded(ctx: Context, record: RecordRow, changes: dict[str, Any]) -> raw.Later | None:
     """``update_record`` only while the row still holds ``record``'s values of ``GUARDED``,
-    sent without waiting: the answer's one row says it was written, no row that the record moved
-    (then the caller must roll back; ``record`` already holds the changes)."""
+    sent without waiting (``record`` takes the changes at once). In a PostgreSQL batch the server
+    checks and None is returned: if the record moved, the transaction fails with an error for
+    which ``raw.missed`` is true. Elsewhere the answer's one row says it was written, no row that
+    the record moved (the caller must then roll back)."""
     params = {**changes, "record_id": record.id}
     params.update({f"seen_{name}": getattr(record, name) for name in GUARDED})
-    written = raw.send(ctx.session, _update_statement(frozenset(changes), True), params)
+    statement, checked = _guarded_statements(frozenset(changes))
+    written = raw.send_expecting_one(ctx.session, statement, checked, params)
     for name, value in changes.items():
         setattr(record, name, value)
     return written
+
+
+_CHECKED: dict[frozenset[str], tuple[Any, Any]] = {}
+
+
+def _guarded_statements(names: frozenset[str]) -> tuple[Any, Any]:
+    found = _CHECKED.get(names)
+    if found is None:
+        statement = _update_statement(names, True)
+        found = _CHECKED[names] = (statement, raw.expecting_one(statement, "inspection_record"))
+    return found

@@ -395,8 +395,8 @@ def apply(ctx: Context, loaded: Loaded | RowsLoaded, accepted: Accepted, *, guar
     else:
         store.update_record(ctx, record, changes)
     issue.queue(ctx, record, version)
-    # The audit append last: it locks the chain's head row until the commit (every writer waits).
-    # Reading the head is also where a batched write (PostgreSQL) first waits for answers.
+    # The audit append last. On SQLite it locks the chain's head row until the commit; on
+    # PostgreSQL the connection's own chain needs no lock and no answer (storage/chains.py).
     ctx.audit(
         "record.submit" if number == 1 else "record.version",
         "inspection_record",
@@ -412,7 +412,7 @@ def apply(ctx: Context, loaded: Loaded | RowsLoaded, accepted: Accepted, *, guar
             "warnings": checked.warnings,
         },
     )
-    if guard and written.first() is None:
+    if guard and written is not None and written.first() is None:
         raise Moved(record.id)
     orders = len(failed_items(record, checked.content))
     if number == 1:

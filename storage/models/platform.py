@@ -206,10 +206,14 @@ class AuditEvent(Base):
     body: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Which chain the row links into (``storage.chains``): one per PostgreSQL connection at a
+    # time; SQLite and everything written before chains existed use chain 1.
+    chain_id: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class AuditHead(Base):
-    """The newest link of the chain; locked while appending so appends are serialised."""
+    """The newest link of one chain (``id`` = the events' ``chain_id``): its hash and length,
+    so that a deleted tail shows. Only the connection holding the chain moves it."""
 
     __tablename__ = "audit_head"
 

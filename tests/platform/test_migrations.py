@@ -20,8 +20,8 @@ def _differences(database: Database) -> list[object]:
         return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
 
 
-def _record_version_indexes(database: Database) -> set[str]:
-    return {index["name"] for index in inspect(database.engine).get_indexes("record_version")}
+def _audit_event_columns(database: Database) -> set[str]:
+    return {column["name"] for column in inspect(database.engine).get_columns("audit_event")}
 
 
 def test_the_migrated_schema_is_the_schema_of_the_models(services):
@@ -32,14 +32,14 @@ def test_the_newest_migration_can_be_undone_and_redone(tmp_path):
     database = Database(f"sqlite:///{tmp_path}/m.db")
     try:
         upgrade(database.engine)
-        assert current(database.engine) == "0009"
-        assert "ix_record_version_record_id" not in _record_version_indexes(database)
+        assert current(database.engine) == "0010"
+        assert "chain_id" in _audit_event_columns(database)
         config = alembic_config(database.engine.url.render_as_string(hide_password=False))
         with database.engine.begin() as connection:
             config.attributes["connection"] = connection
-            command.downgrade(config, "0008")
-        assert current(database.engine) == "0008"
-        assert "ix_record_version_record_id" in _record_version_indexes(database)
+            command.downgrade(config, "0009")
+        assert current(database.engine) == "0009"
+        assert "chain_id" not in _audit_event_columns(database)
         upgrade(database.engine)
         assert _differences(database) == []
     finally:

@@ -3,7 +3,6 @@ ORM session), and the PostgreSQL read transaction that keeps prepared statements
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -11,8 +10,7 @@ from sqlalchemy import bindparam, insert, select, text, update
 
 from storage import raw
 from storage.audit import AuditEntry, AuditLog
-from storage.models import AuditEvent, DueItem
-from storage.models.platform import AuditHead
+from storage.models import DueItem
 
 NOW = datetime(2026, 12, 1, 1, 2, 3, 456789, tzinfo=UTC)
 _D = DueItem.__table__.c
@@ -91,47 +89,6 @@ def test_a_read_on_postgresql_is_read_only_and_keeps_its_prepared_statements(ser
     assert prepared >= 1
     with pytest.raises(Exception, match="read-only"), services.db.read() as session:
         session.execute(text("DELETE FROM due_item"))
-
-
-@pytest.mark.postgres
-def test_two_first_audit_appends_racing_for_a_head_that_does_not_exist_both_land_in_one_chain(
-    services, monkeypatch
-):
-    if not services.db.is_postgres:
-        pytest.skip("PostgreSQL only: SQLite writers never run at the same time")
-    import storage.audit as audit
-
-    both_looked = threading.Barrier(2, timeout=10)
-    original = raw.first
-
-    def first(session, statement, params=None):
-        found = original(session, statement, params)
-        if statement is audit._LOCK_HEAD and found is None:
-            both_looked.wait()  # each saw no head: both go on to create it
-        return found
-
-    monkeypatch.setattr(audit.raw, "first", first)
-    errors: list[BaseException] = []
-
-    def append(n: int) -> None:
-        try:
-            with services.db.write() as session:
-                services.audit_log.append(
-                    session, AuditEntry(action="a", entity_type="t", entity_id=str(n), actor="system"), at=NOW
-                )
-        except BaseException as error:  # reported by the assertion below
-            errors.append(error)
-
-    threads = [threading.Thread(target=append, args=(n,)) for n in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=20)
-    assert errors == []
-    with services.db.read() as session:
-        assert session.execute(select(AuditHead.count)).scalar_one() == 2
-        assert len(session.execute(select(AuditEvent.id)).all()) == 2
-        assert services.audit_log.verify(session).ok
 
 
 def test_sent_writes_are_stored_and_their_returned_rows_read_on_either_database(services):
@@ -220,3 +177,35 @@ def test_values_a_batch_writes_as_literals_come_back_unchanged(services):
         assert raw.fetch(session, _READ, {"key": "lit'1"}) == [(tricky, NOW, "pending")]
         assert raw.fetch(session, _READ, {"key": "lit2"}) == [({"s": "%%"}, NOW, "pending")]
         assert session.execute(select(DueItem.kind).where(DueItem.dedupe_key == "lit'1")).scalar_one() == "k'"
+
+
+_CLAIM = (
+    update(DueItem.__table__)
+    .where(_D.dedupe_key == bindparam("key"), _D.state == "pending")
+    .values(state="done")
+    .returning(_D.id)
+)
+_CLAIM_CHECKED = raw.expecting_one(_CLAIM, "due_item")
+
+
+def test_a_guarded_write_that_touches_no_row_stores_nothing_on_either_database(services):
+    with services.db.direct(write=True) as handle:
+        raw.send(handle, _INSERT_PLAIN, {"kind": "k", "key": "g1", "due_at": NOW, "payload": {}})
+    params = {"key": "g1"}
+    with services.db.direct(write=True) as handle:
+        hit = raw.send_expecting_one(handle, _CLAIM, _CLAIM_CHECKED, params)
+        assert hit is None or hit.first() is not None
+    missed: list[BaseException] = []
+    try:
+        with services.db.direct(write=True) as handle:
+            raw.send(handle, _INSERT_PLAIN, {"kind": "k", "key": "g2", "due_at": NOW, "payload": {}})
+            miss = raw.send_expecting_one(handle, _CLAIM, _CLAIM_CHECKED, params)  # already done
+            if miss is not None and miss.first() is None:  # SQLite: the caller decides
+                raise RuntimeError("missed")
+    except Exception as error:
+        missed.append(error)
+    assert len(missed) == 1
+    assert raw.missed(missed[0]) == services.db.is_postgres
+    assert services.db.is_postgres or str(missed[0]) == "missed"
+    with services.db.direct(write=False) as handle:
+        assert raw.fetch(handle, select(_D.dedupe_key, _D.state).order_by(_D.id)) == [("g1", "done")]
