@@ -47,6 +47,37 @@ def cpu_split(before: dict[int, tuple[str, float]]) -> dict[str, float]:
     return split
 
 
+def database_pids(url: str) -> list[int]:
+    """The server processes serving connections to the database of ``url`` (not this query's):
+    with two runs at once on two databases, each run's share of the server is told apart."""
+    import psycopg
+
+    with psycopg.connect(
+        url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True
+    ) as connection:
+        rows = connection.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return [pid for (pid,) in rows]
+
+
+def wal_position(url: str) -> int:
+    """The server's WAL insert position in bytes (the whole cluster: compare runs one at a time)."""
+    import psycopg
+
+    with psycopg.connect(
+        url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True
+    ) as connection:
+        row = connection.execute("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')").fetchone()
+    return int(row[0])
+
+
+def database_cpu_since(before: dict[int, float], url: str) -> float:
+    """CPU seconds since ``before`` (``server_cpu``) of the processes serving ``url``'s database."""
+    now = server_cpu()
+    return sum(now.get(pid, 0.0) - before.get(pid, 0.0) for pid in database_pids(url))
+
+
 def _processes() -> dict[int, tuple[str, float]]:
     tick = os.sysconf("SC_CLK_TCK")
     found: dict[int, tuple[str, float]] = {}

@@ -74,6 +74,7 @@ def main() -> None:
 
     statements[0] = 0
     server = inprocess.server_cpu()
+    wal = inprocess.wal_position(url) if args.pg else 0
     started, wall = time.process_time(), time.perf_counter()
     for path, body in requests[warm : warm + args.requests]:
         post(path, body)
@@ -81,6 +82,9 @@ def main() -> None:
     submit_wall = (time.perf_counter() - wall) / args.requests * 1000
     per_request = statements[0] / args.requests
     server_ms = inprocess.server_cpu_since(server) / args.requests * 1000
+    if args.pg:
+        backends_ms = inprocess.database_cpu_since(server, url) / args.requests * 1000
+        wal_bytes = (inprocess.wal_position(url) - wal) / args.requests
     started = time.process_time()
     for _ in range(args.requests):
         client.get("/bench/bare")
@@ -95,6 +99,10 @@ def main() -> None:
     )
     if args.pg:
         print(f"    PostgreSQL server CPU {server_ms:.3f} ms/request (its processes' counters)")
+        print(
+            f"    of which this database's connections {backends_ms:.3f} ms/request;"
+            f" WAL {wal_bytes:,.0f} bytes/request (whole server)"
+        )
     print(f"CPU ratio a/b = {bare_cpu / submit_cpu:.3f}")
     if args.profile:
         inprocess.profile(lambda: [post(path, body) for path, body in requests[warm + args.requests :]])

@@ -20,8 +20,8 @@ def _differences(database: Database) -> list[object]:
         return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
 
 
-def _audit_event_columns(database: Database) -> set[str]:
-    return {column["name"] for column in inspect(database.engine).get_columns("audit_event")}
+def _indexes(database: Database, table: str) -> dict[str, list[str]]:
+    return {index["name"]: index["column_names"] for index in inspect(database.engine).get_indexes(table)}
 
 
 def test_the_migrated_schema_is_the_schema_of_the_models(services):
@@ -32,14 +32,16 @@ def test_the_newest_migration_can_be_undone_and_redone(tmp_path):
     database = Database(f"sqlite:///{tmp_path}/m.db")
     try:
         upgrade(database.engine)
-        assert current(database.engine) == "0010"
-        assert "chain_id" in _audit_event_columns(database)
+        assert current(database.engine) == "0011"
+        assert _indexes(database, "inspection_record")["ix_inspection_record_task"] == ["task_id"]
+        assert "ix_audit_event_at" not in _indexes(database, "audit_event")
         config = alembic_config(database.engine.url.render_as_string(hide_password=False))
         with database.engine.begin() as connection:
             config.attributes["connection"] = connection
-            command.downgrade(config, "0009")
-        assert current(database.engine) == "0009"
-        assert "chain_id" not in _audit_event_columns(database)
+            command.downgrade(config, "0010")
+        assert current(database.engine) == "0010"
+        assert _indexes(database, "inspection_record")["ix_inspection_record_task"] == ["task_id", "state"]
+        assert "ix_audit_event_at" in _indexes(database, "audit_event")
         upgrade(database.engine)
         assert _differences(database) == []
     finally:
