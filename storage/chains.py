@@ -41,7 +41,8 @@ GENESIS = "0" * 64
 
 _FREE = (
     "SELECT h.id FROM audit_head h WHERE NOT EXISTS (SELECT 1 FROM pg_locks l "
-    f"WHERE l.locktype = 'advisory' AND l.classid = {LOCK_CLASS} AND l.objid = h.id AND l.objsubid = 2) "
+    f"WHERE l.locktype = 'advisory' AND l.classid = {LOCK_CLASS} AND l.objid = h.id AND l.objsubid = 2 "
+    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())) "
     "ORDER BY h.id LIMIT 8"
 )
 _TRY_LOCK = f"SELECT pg_try_advisory_lock({LOCK_CLASS}, %s)"
@@ -82,9 +83,9 @@ def held(connection: Any) -> Chain | None:
 
 def claim(connection: Any) -> Chain:
     """Take a chain for this psycopg connection: the lowest free one, else a new one. Runs in
-    the connection's current mode (in its transaction, if one is open: a chain opened there
-    exists once that transaction commits, and the head's check fails the appends of one that
-    rolls back until the chain is claimed again)."""
+    the connection's current mode. Inside an open transaction (only when the checkout could not
+    claim, ``install``) a chain opened there exists once that transaction commits; if it rolls
+    back, the next append finds no head row and claims again (``storage.audit``)."""
     for _ in range(_ATTEMPTS):
         for (chain_id,) in connection.execute(_FREE).fetchall():
             if not connection.execute(_TRY_LOCK, (chain_id,)).fetchone()[0]:

@@ -279,7 +279,7 @@ def register_web(app: Flask) -> None:
         except UserError as problem_:  # raised while locking (unknown record)
             return _json(404, {"ok": False, "message": problem_.message})
         # A work may answer with a callable: its page state is then built after the commit, out
-        # of the write lock (SQLite) and the audit chain's head lock (PostgreSQL).
+        # of the write lock (SQLite) and the audit order lock (PostgreSQL, storage/audit.py).
         return answer if isinstance(answer, Response) else answer()
 
     def body() -> dict[str, Any]:

@@ -59,7 +59,8 @@ class OversightFact(Base):
 class OversightCursor(Base):
     """How far the fact projection has read the audit chain (``last_audit_id``).
 
-    Audit rows are appended under the chain's head lock, so their ids grow in commit order and a
+    Audit rows get their ids under a lock held to the commit (``storage.audit``: SQLite's write
+    lock, PostgreSQL's order lock), so their ids grow in commit order and a
     reader that has seen id N has seen every committed id below it: the cursor never skips a row
     that commits late. The row is locked while the projection runs, so two runs never both
     derive the same events.

@@ -58,6 +58,17 @@ def _verified(services) -> int:
     return result.checked
 
 
+def _delete_as_an_intruder(services, events_where: str, heads_where: str) -> None:
+    """Delete audit rows past the append-only trigger, as someone with DDL rights could."""
+    with services.db.engine.begin() as connection:
+        connection.execute(text("ALTER TABLE audit_event DISABLE TRIGGER audit_event_append_only"))
+        try:
+            connection.execute(text(f"DELETE FROM audit_event {events_where}"))
+            connection.execute(text(f"DELETE FROM audit_head {heads_where}"))
+        finally:
+            connection.execute(text("ALTER TABLE audit_event ENABLE TRIGGER audit_event_append_only"))
+
+
 def test_two_connections_writing_at_once_append_to_two_chains_that_both_verify(pg):
     with pg.db.direct(write=True) as one, pg.db.direct(write=True) as two:
         pg.audit_log.append(one, _entry(1), at=NOW)
@@ -165,13 +176,7 @@ def test_a_deleted_chain_is_reported_by_the_verification(pg):
         pg.audit_log.append(one, _entry(1), at=NOW)
         pg.audit_log.append(two, _entry(2), at=NOW)
     assert _verified(pg) == 2
-    with pg.db.engine.begin() as connection:
-        connection.execute(text("ALTER TABLE audit_event DISABLE TRIGGER audit_event_append_only"))
-        try:
-            connection.execute(text("DELETE FROM audit_event WHERE chain_id = 1"))
-            connection.execute(text("DELETE FROM audit_head WHERE id = 1"))
-        finally:
-            connection.execute(text("ALTER TABLE audit_event ENABLE TRIGGER audit_event_append_only"))
+    _delete_as_an_intruder(pg, "WHERE chain_id = 1", "WHERE id = 1")
     with pg.db.read() as session:
         result = pg.audit_log.verify(session)
     assert not result.ok and "第 1 条链" in result.reason and "缺失" in result.reason
@@ -198,7 +203,8 @@ def test_audit_ids_are_given_in_commit_order_across_chains(pg):
         waiting = 0
         for _ in range(200):  # up to 10 s for the second writer to queue behind the first
             waiting = watcher.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'"
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND wait_event_type = 'Lock' AND wait_event = 'advisory'"
             ).fetchone()[0]
             if waiting or finished:
                 break
@@ -208,3 +214,17 @@ def test_audit_ids_are_given_in_commit_order_across_chains(pg):
     assert finished == [None]
     assert [entity for entity, *_ in _events(pg)] == [1, 2]
     assert _verified(pg) == 2
+
+
+def test_a_chain_emptied_under_a_running_process_fails_one_write_then_another_chain_is_taken(pg):
+    """A head that moved behind the connection's back (here: the audit tables emptied by hand)
+    fails the write that relied on it, loudly; the next write reads the head, finds none and
+    takes a chain again, and the log verifies."""
+    _append(pg, 1)
+    _delete_as_an_intruder(pg, "", "")
+    with pytest.raises(psycopg.Error) as failed:
+        _append(pg, 2)
+    assert raw.missed(failed.value)
+    _append(pg, 3)
+    assert [entity for entity, *_ in _events(pg)] == [3]
+    assert _verified(pg) == 1
