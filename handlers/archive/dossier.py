@@ -197,7 +197,8 @@ def _records(session: Session, task: Task, records: list[InspectionRecord]) -> d
 def timeline(
     session: Session, task: Task, records: list[InspectionRecord], evidence: list[Evidence]
 ) -> list[dict[str, Any]]:
-    """Every audit event about the task and what hangs off it, in chain order, with hashes."""
+    """Every audit event about the task and what hangs off it, in commit order, with the chain
+    each links into and its hashes."""
     ids = {
         "task": [task.id],
         "inspection_record": [r.id for r in records],
@@ -235,6 +236,7 @@ def timeline(
             "action": e.action,
             "entity": f"{e.entity_type}:{e.entity_id}",
             "body": e.body,
+            "chain": e.chain_id,
             "hash": e.hash,
             "prev_hash": e.prev_hash,
         }

@@ -11,7 +11,7 @@ from handlers.archive import dossier, run
 from handlers.documents.jobs import render_document
 from handlers.followup import service
 from handlers.publication import service as publication
-from storage.models import Archive, Document
+from storage.models import Archive, AuditEvent, Document
 from storage.models.tasks import Task
 from tests.followup.conftest import build_flow, ctx
 
@@ -50,7 +50,11 @@ def test_a_closed_task_is_archived_its_dossier_verifies_and_a_flipped_byte_fails
     with zipfile.ZipFile(path) as archive:
         manifest = json.loads(archive.read("manifest.json"))
         names = {entry["path"] for entry in manifest["files"]}
+        events = json.loads(archive.read("timeline.json"))
     assert {"timeline.json", "records.json", "toc.pdf"} <= names
+    with services.db.read() as session:  # each event names the chain it links into
+        chained = dict(session.execute(select(AuditEvent.id, AuditEvent.chain_id)).all())
+    assert events and all(event["chain"] == chained[event["id"]] for event in events)
     assert sum(name.startswith("documents/") for name in names) == len(documents)
     data = bytearray(path.read_bytes())
     for offset in (len(data) // 3, 40):  # inside a member, and in a local header
