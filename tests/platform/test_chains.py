@@ -228,3 +228,24 @@ def test_a_chain_emptied_under_a_running_process_fails_one_write_then_another_ch
     _append(pg, 3)
     assert [entity for entity, *_ in _events(pg)] == [3]
     assert _verified(pg) == 1
+
+
+def test_a_connection_killed_before_its_commit_loses_its_event_and_the_chain_goes_on(pg):
+    """Fault: the server ends the session while the batch is being sent. The event is lost with
+    its transaction, the chain is freed with the session, the next writer takes it over from the
+    head the server holds, and the whole log verifies."""
+    url = pg.settings.database_url.replace("postgresql+psycopg://", "postgresql://")
+    _append(pg, 1)
+    with (
+        psycopg.connect(url, autocommit=True) as killer,
+        pytest.raises(psycopg.OperationalError),
+        pg.db.direct(write=True) as handle,
+    ):
+        pg.audit_log.append(handle, _entry(2), at=NOW)
+        killer.execute("SELECT pg_terminate_backend(%s)", (handle.driver.info.backend_pid,))
+    _append(pg, 3)
+    _append(pg, 4)
+    events = _events(pg)
+    assert [entity for entity, *_ in events] == [1, 3, 4]
+    assert len({chain for _, chain, *_ in events}) == 1  # the freed chain was taken over
+    assert _verified(pg) == 3
