@@ -395,8 +395,9 @@ def apply(ctx: Context, loaded: Loaded | RowsLoaded, accepted: Accepted, *, guar
     else:
         store.update_record(ctx, record, changes)
     issue.queue(ctx, record, version)
-    # The audit append last. On SQLite it locks the chain's head row until the commit; on
-    # PostgreSQL the connection's own chain needs no lock and no answer (storage/chains.py).
+    # The audit append last. On SQLite it locks the chain's head row until the commit. On
+    # PostgreSQL it waits for no answer (the connection's own chain, storage/chains.py), and the
+    # lock that keeps audit ids in commit order is taken by the server in the COMMIT's message.
     ctx.audit(
         "record.submit" if number == 1 else "record.version",
         "inspection_record",
