@@ -94,7 +94,11 @@ def _audit_verify(_args: argparse.Namespace) -> int:
     with services.db.read() as session:
         result = services.audit_log.verify(session)
     if result.ok:
-        print(f"审计链完整：共核验 {result.checked} 条记录。")
+        print(
+            f"审计链完整：共 {len(result.heads)} 条链，核验 {result.checked} 条记录。各链链尾（请另行留存，以便日后比对）："
+        )
+        for chain_id, count, last_hash in result.heads:
+            print(f"  第 {chain_id} 条链：{count} 条记录，链尾哈希 {last_hash}")
         return 0
     print(f"审计链断裂：第 {result.broken_id} 号记录 —— {result.reason}（此前 {result.checked} 条核验通过）")
     return 1

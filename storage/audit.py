@@ -313,7 +313,8 @@ class AuditLog:
                 broken_id=None,
                 reason=f"第 {missing[0]} 条链的链头缺失：该链或其链头被删除",
             )
-        return VerifyResult(ok=True, checked=checked, broken_id=None, reason="")
+        summary = tuple((chain_id, head.count, head.last_hash) for chain_id, head in sorted(heads.items()))
+        return VerifyResult(ok=True, checked=checked, broken_id=None, reason="", heads=summary)
 
     def _check_row(self, row: AuditEvent, prev: str) -> str:
         if row.prev_hash != prev:
@@ -341,3 +342,6 @@ class VerifyResult:
     checked: int
     broken_id: int | None
     reason: str
+    # (chain id, events, newest hash) of every chain, when ``ok``: what to note down outside the
+    # database, so that a later check can tell a chain cut short or removed whole.
+    heads: tuple[tuple[int, int, str], ...] = ()

@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from chayici.cli import main
 from storage.audit import AuditEntry
 from storage.models import AuditEvent
+from storage.models.platform import AuditHead
 
 
 def _append(services, clock, n: int = 5) -> None:
@@ -117,7 +118,12 @@ def test_cli_audit_verify_reports_the_first_broken_row(services, clock, monkeypa
     monkeypatch.setenv("CHAYICI_DATABASE_URL", services.settings.database_url)
     monkeypatch.setenv("CHAYICI_AUDIT_KEY", services.settings.audit_key.get_secret_value())
     assert main(["audit", "verify"]) == 0
-    assert "完整" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    with services.db.read() as session:
+        heads = session.execute(select(AuditHead.id, AuditHead.count, AuditHead.last_hash)).all()
+    assert "完整" in printed and sum(count for _, count, _ in heads) == 5
+    for chain_id, count, last_hash in heads:  # every chain's head, to be kept outside the database
+        assert f"第 {chain_id} 条链：{count} 条记录，链尾哈希 {last_hash}" in printed
     _disable_guard(services)
     with services.db.engine.begin() as connection:
         connection.execute(text("UPDATE audit_event SET body = replace(body, '测试', '改过') WHERE id = 4"))
