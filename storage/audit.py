@@ -138,8 +138,7 @@ def _link(session: Session | raw.Direct) -> _Link:
     chain = chains.held(connection) or chains.claim(connection)
     known = chain.hash if batch is not None else None
     if known is None:
-        known = _read_head(session, connection, chain)
-        chain = chains.held(connection) or chain
+        chain, known = _read_head(session, connection, chain)
     else:
         raw.send(session, _ORDER)  # kept: goes out in front of the event, with the COMMIT
     link = _Link(chain, known)
@@ -151,17 +150,19 @@ def _link(session: Session | raw.Direct) -> _Link:
     return link
 
 
-def _read_head(session: Session | raw.Direct, connection: Any, chain: chains.Chain) -> str:
-    found = raw.first(session, _READ_HEAD, {"chain_id": chain.id})
-    if found is not None:
-        return str(found[0])
-    # The chain's head row is gone (a database emptied under a running process): take another.
-    chains.release(connection)
-    chain = chains.claim(connection)
+def _read_head(
+    session: Session | raw.Direct, connection: Any, chain: chains.Chain
+) -> tuple[chains.Chain, str]:
+    """The chain's head hash, read with the order lock; a chain whose head row is gone (a
+    database emptied under a running process) is given up for another."""
     found = raw.first(session, _READ_HEAD, {"chain_id": chain.id})
     if found is None:
-        raise RuntimeError(f"audit chain {chain.id} has no head row")
-    return str(found[0])
+        chains.release(connection)
+        chain = chains.claim(connection)
+        found = raw.first(session, _READ_HEAD, {"chain_id": chain.id})
+        if found is None:
+            raise RuntimeError(f"audit chain {chain.id} has no head row")
+    return chain, str(found[0])
 
 
 class AuditLog:
@@ -242,8 +243,8 @@ class AuditLog:
         if not entries:
             return 0
         at = at.astimezone(UTC)
-        if raw.dialect(session).name == "postgresql":
-            link = _link(session)
+        link = _link(session) if raw.dialect(session).name == "postgresql" else None
+        if link is not None:
             chain_id, prev = link.chain.id, link.hash
         else:
             chain_id, prev = _SQLITE_CHAIN, self._head(session)
@@ -263,7 +264,7 @@ class AuditLog:
         )
         if moved != 1:
             raise RuntimeError(f"audit chain {chain_id} has no head row")
-        if raw.dialect(session).name == "postgresql":
+        if link is not None:
             link.hash = prev
         return len(rows)
 

@@ -22,15 +22,12 @@ forks a chain.
 from __future__ import annotations
 
 import hashlib
-import logging
 import weakref
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-
-log = logging.getLogger(__name__)
 
 # The first key of the advisory locks that mark a chain as held ("chyc"); the second is its id.
 LOCK_CLASS = 0x63687963
@@ -107,11 +104,6 @@ def release(connection: Any) -> None:
     chain = _held.pop(connection, None)
     if chain is not None:
         connection.execute(_UNLOCK, (chain.id,))
-
-
-def read_head(connection: Any, chain: Chain) -> str | None:
-    found = connection.execute(_READ_HEAD, (chain.id,)).fetchone()
-    return None if found is None else str(found[0])
 
 
 def install(engine: Engine) -> None:

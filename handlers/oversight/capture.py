@@ -3,9 +3,10 @@
 Why a cursor and not a hook on every append: audit rows arrive through ``AuditLog.append`` (ORM),
 ``append_many`` (one multi-row insert) and bulk imports alike; reading the chain itself is the one
 way that cannot miss a row. Ids grow in commit order (``storage.audit`` takes its order lock
-before an event gets its id and holds it to the commit), so "everything after the cursor" is exactly what has not been derived yet. The ticker
-runs the projection every minute and every bulletin, page and export runs it first in its own
-transaction, so figures always include the latest events.
+before an event gets its id and holds it to the commit), so "everything after the cursor" is
+exactly what has not been derived yet. The ticker runs the projection every minute and every
+bulletin, page and export runs it first in its own transaction, so figures always include the
+latest events.
 """
 
 from __future__ import annotations

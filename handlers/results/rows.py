@@ -487,12 +487,8 @@ def update_guarded(ctx: Context, record: RecordRow, changes: dict[str, Any]) -> 
     return written
 
 
-_CHECKED: dict[frozenset[str], tuple[Any, Any]] = {}
-
-
+@cache
 def _guarded_statements(names: frozenset[str]) -> tuple[Any, Any]:
-    found = _CHECKED.get(names)
-    if found is None:
-        statement = _update_statement(names, True)
-        found = _CHECKED[names] = (statement, raw.expecting_one(statement, "inspection_record"))
-    return found
+    """The guarded UPDATE, and the same checked by the server (``raw.expecting_one``)."""
+    statement = _update_statement(names, True)
+    return statement, raw.expecting_one(statement, "inspection_record")
