@@ -44,6 +44,7 @@ def report(below: str, out: TextIO, lines: int = 40) -> None:
     total = 0
     inclusive: collections.Counter[str] = collections.Counter()
     own: collections.Counter[str] = collections.Counter()
+    files: collections.Counter[str] = collections.Counter()
     for stack, count in _samples.items():
         starts = [n for n, frame in enumerate(stack) if below in frame]
         if not starts:
@@ -51,10 +52,11 @@ def report(below: str, out: TextIO, lines: int = 40) -> None:
         part = stack[starts[0] :]
         total += count
         own[part[-1]] += count
+        files[part[-1].rsplit("(", 1)[-1].split(":", 1)[0]] += count
         for frame in set(part):
             inclusive[frame] += count
     print(f"CPU samples below {below!r}: {total}", file=out)
-    for title, counts in (("inclusive", inclusive), ("own", own)):
+    for title, counts in (("inclusive", inclusive), ("own", own), ("own, by file", files)):
         print(f"--- {title}", file=out)
         for frame, count in counts.most_common(lines):
             print(f"{100 * count / max(total, 1):5.1f}% {frame}", file=out)

@@ -11,7 +11,8 @@ import time
 from collections.abc import Callable
 
 
-def arguments(doc: str | None, requests: int) -> argparse.Namespace:
+def arguments(doc: str | None, requests: int, *, split: bool = False) -> argparse.Namespace:
+    """``split``: the bench offers ``--split`` (see its docstring)."""
     parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pg", help="PostgreSQL URL (schema public is reset)")
     parser.add_argument("--requests", type=int, default=requests)
@@ -19,6 +20,8 @@ def arguments(doc: str | None, requests: int) -> argparse.Namespace:
     parser.add_argument(
         "--sample", action="store_true", help="CPU-time sampling of a second run (bench/cpusample.py)"
     )
+    if split:
+        parser.add_argument("--split", action="store_true", help="also run (c): reading and storing alone")
     return parser.parse_args()
 
 

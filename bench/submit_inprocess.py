@@ -6,6 +6,12 @@ path can be judged without the noise of a loaded two-core machine. Seeds like ``
     python bench/submit_inprocess.py --pg postgresql+psycopg://postgres@127.0.0.1:5432/bench
     python bench/submit_inprocess.py --profile            # cProfile of the submissions, own time
     python bench/submit_inprocess.py --sample             # CPU-time samples (bench/cpusample.py)
+    python bench/submit_inprocess.py --split              # what reading and storing cost alone
+
+``--split`` then runs (b) again alternating with (c): submissions of the same kind with the checks
+(``service.prepare``) and the page's answer (``web._submitted``) replaced by their results,
+computed once on a real submission (``bench/stored_only.py``): (c) - (a) is what reading and
+storing a version cost, (b) - (c) what the checks and the answer cost.
 
 The PostgreSQL database given is wiped (schema ``public`` recreated).
 """
@@ -16,6 +22,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,7 +32,7 @@ from bench import inprocess  # noqa: E402
 
 
 def main() -> None:
-    args = inprocess.arguments(__doc__, 1000)
+    args = inprocess.arguments(__doc__, 1000, split=True)
 
     tmp = tempfile.mkdtemp(prefix="bench-submit-inproc-")
     url = args.pg or f"sqlite:///{tmp}/bench.db"
@@ -50,7 +57,11 @@ def main() -> None:
     upgrade(database.engine)
     database.dispose()
     warm = 100
-    total = warm + args.requests * (2 if args.profile or args.sample else 1)
+    total = (
+        warm
+        + args.requests * (2 if args.profile or args.sample else 1)
+        + (2 * args.requests if args.split else 0)
+    )
     requests = submit.submissions(submit.seed(url, total, history=1000))
 
     from bench.webhook_app import app
@@ -89,6 +100,9 @@ def main() -> None:
     for _ in range(args.requests):
         client.get("/bench/bare")
     bare_cpu = (time.process_time() - started) / args.requests * 1000
+    if args.split:
+        tail = requests[len(requests) - 2 * args.requests :]
+        mixed_cpu, stored_cpu = _split(post, tail[: args.requests], tail[args.requests :])
 
     name = "PostgreSQL" if args.pg else "SQLite"
     print(f"in-process submission path on {name}, {args.requests} requests each")
@@ -104,14 +118,55 @@ def main() -> None:
             f" WAL {wal_bytes:,.0f} bytes/request (whole server)"
         )
     print(f"CPU ratio a/b = {bare_cpu / submit_cpu:.3f}")
+    if args.split:
+        print(
+            f"(b) again and (c) reading and storing only, in alternating chunks: (b) CPU {mixed_cpu:.3f},"
+            f" (c) CPU {stored_cpu:.3f} ms/request"
+        )
+        print(
+            f"    storing {stored_cpu - bare_cpu:.3f} ms, checks and answer {mixed_cpu - stored_cpu:.3f} ms"
+            f" per request; CPU ratio a/c = {bare_cpu / stored_cpu:.3f}"
+        )
+    second = requests[warm + args.requests : warm + 2 * args.requests]
     if args.profile:
-        inprocess.profile(lambda: [post(path, body) for path, body in requests[warm + args.requests :]])
+        inprocess.profile(lambda: [post(path, body) for path, body in second])
     elif args.sample:
         from bench import cpusample
 
-        cpusample.sample(lambda: [post(path, body) for path, body in requests[warm + args.requests :]])
+        cpusample.sample(lambda: [post(path, body) for path, body in second])
         cpusample.report("form_submit", sys.stdout, int(os.environ.get("PROF_N", "40")))
     services.db.dispose()
+
+
+def _split(
+    post: Callable[[str, bytes], None], real: list[tuple[str, bytes]], stored: list[tuple[str, bytes]]
+) -> tuple[float, float]:
+    """CPU ms per request of (b) and (c) (``bench/stored_only.py``), run in alternating chunks of
+    100 so that the machine's drift falls on both alike; (c)'s first request runs the checks."""
+    from bench import stored_only
+
+    spent = [0.0, 0.0]
+    counts = [0, 0]
+    switch = stored_only.StoredOnly()
+    switch.on()
+    try:
+        post(*stored[0])  # checked for real; every later (c) request stores a copy of it
+    finally:
+        switch.off()
+    stored = stored[1:]
+    for start in range(0, min(len(real), len(stored)), 100):
+        for which, chunk in ((0, real[start : start + 100]), (1, stored[start : start + 100])):
+            if which:
+                switch.on()
+            try:
+                began = time.process_time()
+                for path, body in chunk:
+                    post(path, body)
+                spent[which] += time.process_time() - began
+                counts[which] += len(chunk)
+            finally:
+                switch.off()
+    return spent[0] / counts[0] * 1000, spent[1] / counts[1] * 1000
 
 
 if __name__ == "__main__":

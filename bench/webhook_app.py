@@ -1,12 +1,20 @@
-"""WSGI module for bench/webhook.py: the real app plus a bare endpoint as the baseline."""
+"""WSGI module for bench/webhook.py and bench/submit.py: the real app plus a bare endpoint as the
+baseline (``CHAYICI_BENCH_STORED_ONLY``: the submission without its checks, bench/stored_only.py)."""
 
 from __future__ import annotations
+
+import os
 
 from flask import Response
 
 from chayici import build_app
 
 app = build_app()
+
+if os.environ.get("CHAYICI_BENCH_STORED_ONLY"):  # bench/submit.py --stored-only
+    from bench import stored_only
+
+    stored_only.StoredOnly().on()
 
 
 @app.get("/bench/bare")
