@@ -519,6 +519,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=200, help="results.issue jobs run in process afterwards")
     args = parser.parse_args()
 
+    from bot.settings import Settings
     from storage.db import Database
     from storage.migrate import upgrade
 
@@ -544,6 +545,12 @@ def main() -> None:
     server = start_server(url, port, args.workers, tmp, args.threads, args.stored_only)
     base = f"http://127.0.0.1:{port}"
     use_wrk = shutil.which("wrk") is not None
+    # SQLite: the log is copied into the database file by the worker's thread, as `chayici worker`
+    # runs it (storage/checkpoint.py); here by this process, whose CPU counts as python's.
+    interval = Settings().sqlite_checkpoint_seconds
+    checkpointer = None if args.pg else Database(url).checkpointer(interval)
+    if checkpointer is not None:
+        checkpointer.start()
     try:
         if use_wrk:
             before = cores_busy()
@@ -561,6 +568,8 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+        if checkpointer is not None:
+            checkpointer.stop()
 
     from sqlalchemy import func, select
 

@@ -235,6 +235,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="threads per worker (gthread when > 1)")
     args = parser.parse_args()
 
+    from bot.settings import Settings
     from storage.db import Database
     from storage.migrate import upgrade
 
@@ -258,6 +259,10 @@ def main() -> None:
     bodies, headers = make_bodies(200_000, ts)
     base = f"http://127.0.0.1:{port}"
     use_wrk = shutil.which("wrk") is not None
+    # SQLite: the worker's checkpoint thread, run here (storage/checkpoint.py).
+    checkpointer = database.checkpointer(Settings().sqlite_checkpoint_seconds)
+    if checkpointer is not None:
+        checkpointer.start()
     try:
         if use_wrk:
             bare = wrk_run(f"{base}/bench/bare", "GET", [], {}, args.seconds, args.connections)
@@ -271,6 +276,8 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+        if checkpointer is not None:
+            checkpointer.stop()
 
     backend = "PostgreSQL" if args.pg else "SQLite"
     kind = f"gthread ({args.threads} threads)" if args.threads > 1 else "sync"

@@ -101,6 +101,8 @@ class Settings(BaseSettings):
 
     # Ticker
     ticker_interval_seconds: float = 5.0
+    # SQLite: how often the worker copies the write-ahead log into the database (storage/checkpoint.py)
+    sqlite_checkpoint_seconds: float = Field(default=0.25, gt=0, le=60)
     inbox_retention_hours: int = 48
     outbox_retention_hours: int = 168
 

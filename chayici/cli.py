@@ -133,6 +133,9 @@ def _worker(_args: argparse.Namespace) -> int:
     _stop_on_signals(stop)
     ticker = Ticker(services)
     ticker.start()
+    checkpointer = services.db.checkpointer(services.settings.sqlite_checkpoint_seconds)
+    if checkpointer is not None:
+        checkpointer.start()
     try:
         threads = run_workers(services, lambda: DingTalkClient(services.settings), stop, name="worker")
         while not stop.wait(0.5):
@@ -141,6 +144,8 @@ def _worker(_args: argparse.Namespace) -> int:
             thread.join(30)
     finally:
         ticker.stop()
+        if checkpointer is not None:
+            checkpointer.stop()
     return 0
 
 

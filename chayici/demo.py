@@ -159,6 +159,9 @@ def run_demo(*, host: str, bot_port: int, workspace_port: int, data_dir: str, fr
     worker_threads = run_workers(services, lambda: DingTalkClient(settings), stop, name="demo-worker")
     ticker = Ticker(services)
     ticker.start()
+    checkpointer = services.db.checkpointer(settings.sqlite_checkpoint_seconds)
+    if checkpointer is not None:
+        checkpointer.start()
     print(_guide(description, workspace.base_url, bot_url), flush=True)
 
     def _stop(_signum: int, _frame: Any) -> None:
@@ -174,6 +177,8 @@ def run_demo(*, host: str, bot_port: int, workspace_port: int, data_dir: str, fr
         ticker.stop()
         for thread in worker_threads:
             thread.join(timeout=5)
+        if checkpointer is not None:
+            checkpointer.stop()
         bot_server.shutdown()
         workspace.stop()
         services.db.dispose()

@@ -28,7 +28,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage import chains, raw
+from storage import chains, checkpoint, raw
 from storage.base import load_json
 
 READONLY_OPTION = "chayici_readonly"
@@ -106,6 +106,9 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Checkpoints belong to the worker's thread, not to a request's commit: storage/checkpoint.py.
+        cursor.execute(f"PRAGMA wal_autocheckpoint={checkpoint.BACKSTOP_PAGES}")
+        cursor.execute(f"PRAGMA journal_size_limit={checkpoint.LOG_SIZE_LIMIT}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -117,7 +120,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def _sqlite_file(url: str) -> str | None:
-    if not url.startswith("sqlite"):
+    if not url.startswith("sqlite") or "///" not in url:  # "sqlite://" is a database in memory
         return None
     path = url.split("///", 1)[-1].split("?", 1)[0]
     return None if not path or path == ":memory:" else path
@@ -207,6 +210,7 @@ class Database:
             readonly["postgresql_readonly"] = True
         self._reader = sessionmaker(self.engine.execution_options(**readonly), expire_on_commit=False)
         sqlite_file = _sqlite_file(url)
+        self.sqlite_file = sqlite_file
         self._write_lock = _WriteLock(sqlite_file) if sqlite_file else None
         self._autocommit_engine: Engine | None = None
         if self.is_postgres:  # no connection is made until one is used
@@ -220,6 +224,11 @@ class Database:
             )
             _ping_idle_connections(self._autocommit_engine)
             chains.install(self.engine)
+
+    def checkpointer(self, interval: float) -> checkpoint.Checkpointer | None:
+        """The worker's SQLite checkpoint thread (not started), or None: PostgreSQL checkpoints
+        itself, and an in-memory database has no log."""
+        return checkpoint.Checkpointer(self.sqlite_file, interval) if self.sqlite_file else None
 
     @property
     def dialect(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -16,6 +17,17 @@ import requests
 from tests.live import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _tasks_in_database_file(path: Path) -> int:
+    """Tasks in the SQLite file itself, its log ignored; 0 while a checkpoint is writing it."""
+    connection = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+    try:
+        return int(connection.execute("SELECT count(*) FROM task").fetchone()[0])
+    except sqlite3.DatabaseError:
+        return 0
+    finally:
+        connection.close()
 
 
 @pytest.mark.slow
@@ -80,6 +92,15 @@ def test_demo_runs_the_readme_walk_start_and_stops_cleanly(tmp_path):
         assert "丽综执" in card["params"]["title"]
         page = requests.get(f"{workspace}/", timeout=5)
         assert page.status_code == 200 and "<html" in page.text.lower()
+        # The demo's worker copies SQLite's log into the database file while it runs
+        # (storage/checkpoint.py): the file alone soon holds the task just posted.
+        tasks = 0
+        for _ in range(100):
+            tasks = _tasks_in_database_file(data_dir / "chayici.db")
+            if tasks > 0:
+                break
+            time.sleep(0.1)
+        assert tasks > 0, "the posted task never reached the database file"
     finally:
         process.send_signal(signal.SIGINT)
         try:
