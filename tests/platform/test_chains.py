@@ -3,7 +3,9 @@ alone, knows that chain's head after each commit, and never forks or breaks it, 
 
 from __future__ import annotations
 
+import gc
 import threading
+import time
 from datetime import UTC, datetime
 
 import psycopg
@@ -23,7 +25,28 @@ pytestmark = pytest.mark.postgres
 def pg(services):
     if not services.db.is_postgres:
         pytest.skip("PostgreSQL only: SQLite writers share the single chain 1")
+    _end_leftover_chain_holders(services)
     return services
+
+
+def _end_leftover_chain_holders(services) -> None:
+    """These tests count chains from 1. A connection an earlier test left open (its engine not
+    yet collected, in this process or another) still holds its chain, so a new connection here
+    would take the next one: such leftovers are collected or ended first."""
+    gc.collect()
+    services.db.engine.dispose()  # this test's own connections come after
+    url = services.settings.database_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(url, autocommit=True) as connection:
+        holders = (
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = %s "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "AND pid <> pg_backend_pid()"
+        )
+        for (pid,) in connection.execute(holders, (chains.LOCK_CLASS,)).fetchall():
+            connection.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        deadline = time.monotonic() + 10
+        while connection.execute(holders, (chains.LOCK_CLASS,)).fetchall() and time.monotonic() < deadline:
+            time.sleep(0.05)
 
 
 def _entry(n: int) -> AuditEntry:
