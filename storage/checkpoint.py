@@ -21,6 +21,7 @@ import logging
 import sqlite3
 import threading
 from dataclasses import dataclass
+from urllib.parse import quote
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +41,9 @@ class Progress:
 
 def checkpoint(path: str) -> Progress:
     """One PASSIVE checkpoint of the database file at ``path``, on a connection of its own (a
-    connection is cheap next to the copy, and is never shared across threads)."""
-    connection = sqlite3.connect(path, timeout=5, isolation_level=None)
+    connection is cheap next to the copy, and is never shared across threads). A missing file is
+    an error, not a new empty database (``mode=rw``)."""
+    connection = sqlite3.connect(f"file:{quote(path)}?mode=rw", uri=True, timeout=5, isolation_level=None)
     try:
         busy, frames, copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     finally:

@@ -129,6 +129,13 @@ def test_a_failed_checkpoint_is_logged_and_the_thread_goes_on(
     assert any("SQLite checkpoint" in record.getMessage() for record in caplog.records)
 
 
+def test_a_checkpoint_of_a_missing_file_fails_instead_of_creating_it(tmp_path: Path) -> None:
+    missing = tmp_path / "gone.db"
+    with pytest.raises(sqlite3.OperationalError):
+        checkpoint.checkpoint(str(missing))
+    assert not missing.exists()
+
+
 def test_only_a_sqlite_file_gets_a_checkpointer(tmp_path: Path) -> None:
     assert Database("sqlite://").checkpointer(1.0) is None
     database, path = _database(tmp_path)
