@@ -547,29 +547,24 @@ def main() -> None:
     use_wrk = shutil.which("wrk") is not None
     # SQLite: the log is copied into the database file by the worker's thread, as `chayici worker`
     # runs it (storage/checkpoint.py); here by this process, whose CPU counts as python's.
-    interval = Settings().sqlite_checkpoint_seconds
-    checkpointer = None if args.pg else Database(url).checkpointer(interval)
-    if checkpointer is not None:
-        checkpointer.start()
     try:
-        if use_wrk:
-            before = cores_busy()
-            bare = wrk_get(f"{base}/bench/bare", args.seconds, args.connections)
-            bare["busy"], before = cores_busy(before), cores_busy()
-            processes, kernel = cpu_by_name(), kernel_cpu()
-            submit = wrk_paths(base, closed, args.seconds, args.connections)
-            submit["busy"] = cores_busy(before)
-            split = cpu_split(processes)
-            split["softirq"] = kernel_cpu() - kernel
-        else:
-            bare = python_run(port, "/bench/bare", None, {}, args.seconds, args.connections, None)
-            submit = paced(port, closed, args.seconds, 10_000.0)
-        steady_run = paced(port, steady, args.seconds, 50.0)
+        with Database(url).checkpointing(Settings().sqlite_checkpoint_seconds):
+            if use_wrk:
+                before = cores_busy()
+                bare = wrk_get(f"{base}/bench/bare", args.seconds, args.connections)
+                bare["busy"], before = cores_busy(before), cores_busy()
+                processes, kernel = cpu_by_name(), kernel_cpu()
+                submit = wrk_paths(base, closed, args.seconds, args.connections)
+                submit["busy"] = cores_busy(before)
+                split = cpu_split(processes)
+                split["softirq"] = kernel_cpu() - kernel
+            else:
+                bare = python_run(port, "/bench/bare", None, {}, args.seconds, args.connections, None)
+                submit = paced(port, closed, args.seconds, 10_000.0)
+            steady_run = paced(port, steady, args.seconds, 50.0)
     finally:
         server.terminate()
         server.wait(timeout=10)
-        if checkpointer is not None:
-            checkpointer.stop()
 
     from sqlalchemy import func, select
 

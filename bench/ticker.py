@@ -208,15 +208,9 @@ def run(url: str, rows: int, due: float, claim: int, data_dir: Path) -> None:
         return time.perf_counter() - begin, total
 
     # SQLite: the worker runs its checkpoint thread beside the ticker (storage/checkpoint.py).
-    checkpointer = services.db.checkpointer(settings.sqlite_checkpoint_seconds)
-    if checkpointer is not None:
-        checkpointer.start()
-    try:
+    with services.db.checkpointing(settings.sqlite_checkpoint_seconds):
         busy, handled = scan()
         idle, nothing = scan()
-    finally:
-        if checkpointer is not None:
-            checkpointer.stop()
     with services.db.read() as s:
         queued = s.execute(select(func.count()).select_from(OutboxMessage)).scalar_one()
         moved = s.execute(

@@ -259,25 +259,24 @@ def main() -> None:
     bodies, headers = make_bodies(200_000, ts)
     base = f"http://127.0.0.1:{port}"
     use_wrk = shutil.which("wrk") is not None
-    # SQLite: the worker's checkpoint thread, run here (storage/checkpoint.py).
-    checkpointer = database.checkpointer(Settings().sqlite_checkpoint_seconds)
-    if checkpointer is not None:
-        checkpointer.start()
-    try:
-        if use_wrk:
-            bare = wrk_run(f"{base}/bench/bare", "GET", [], {}, args.seconds, args.connections)
-            robot = wrk_run(f"{base}/dingtalk/robot", "POST", bodies, headers, args.seconds, args.connections)
-        else:
-            bare = python_run(port, "/bench/bare", None, {}, args.seconds, args.connections, None)
-            robot = python_run(port, "/dingtalk/robot", bodies, headers, args.seconds, args.connections, None)
-        paced_bodies, _ = make_bodies(20_000, ts)
-        paced_bodies = [b.replace(b"msgBENCH", b"msgPACED") for b in paced_bodies]
-        paced = python_run(port, "/dingtalk/robot", paced_bodies, headers, args.seconds, 4, 100.0)
+    try:  # SQLite: the worker's checkpoint thread runs here beside the server (storage/checkpoint.py)
+        with database.checkpointing(Settings().sqlite_checkpoint_seconds):
+            if use_wrk:
+                bare = wrk_run(f"{base}/bench/bare", "GET", [], {}, args.seconds, args.connections)
+                robot = wrk_run(
+                    f"{base}/dingtalk/robot", "POST", bodies, headers, args.seconds, args.connections
+                )
+            else:
+                bare = python_run(port, "/bench/bare", None, {}, args.seconds, args.connections, None)
+                robot = python_run(
+                    port, "/dingtalk/robot", bodies, headers, args.seconds, args.connections, None
+                )
+            paced_bodies, _ = make_bodies(20_000, ts)
+            paced_bodies = [b.replace(b"msgBENCH", b"msgPACED") for b in paced_bodies]
+            paced = python_run(port, "/dingtalk/robot", paced_bodies, headers, args.seconds, 4, 100.0)
     finally:
         server.terminate()
         server.wait(timeout=10)
-        if checkpointer is not None:
-            checkpointer.stop()
 
     backend = "PostgreSQL" if args.pg else "SQLite"
     kind = f"gthread ({args.threads} threads)" if args.threads > 1 else "sync"

@@ -133,19 +133,15 @@ def _worker(_args: argparse.Namespace) -> int:
     _stop_on_signals(stop)
     ticker = Ticker(services)
     ticker.start()
-    checkpointer = services.db.checkpointer(services.settings.sqlite_checkpoint_seconds)
-    if checkpointer is not None:
-        checkpointer.start()
     try:
-        threads = run_workers(services, lambda: DingTalkClient(services.settings), stop, name="worker")
-        while not stop.wait(0.5):
-            pass
-        for thread in threads:
-            thread.join(30)
+        with services.db.checkpointing(services.settings.sqlite_checkpoint_seconds):
+            threads = run_workers(services, lambda: DingTalkClient(services.settings), stop, name="worker")
+            while not stop.wait(0.5):
+                pass
+            for thread in threads:
+                thread.join(30)
     finally:
         ticker.stop()
-        if checkpointer is not None:
-            checkpointer.stop()
     return 0
 
 

@@ -159,9 +159,6 @@ def run_demo(*, host: str, bot_port: int, workspace_port: int, data_dir: str, fr
     worker_threads = run_workers(services, lambda: DingTalkClient(settings), stop, name="demo-worker")
     ticker = Ticker(services)
     ticker.start()
-    checkpointer = services.db.checkpointer(settings.sqlite_checkpoint_seconds)
-    if checkpointer is not None:
-        checkpointer.start()
     print(_guide(description, workspace.base_url, bot_url), flush=True)
 
     def _stop(_signum: int, _frame: Any) -> None:
@@ -170,15 +167,14 @@ def run_demo(*, host: str, bot_port: int, workspace_port: int, data_dir: str, fr
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
     try:
-        while not stop.wait(0.5):
-            pass
+        with services.db.checkpointing(settings.sqlite_checkpoint_seconds):
+            while not stop.wait(0.5):
+                pass
     finally:
         print("正在停止……", flush=True)
         ticker.stop()
         for thread in worker_threads:
             thread.join(timeout=5)
-        if checkpointer is not None:
-            checkpointer.stop()
         bot_server.shutdown()
         workspace.stop()
         services.db.dispose()

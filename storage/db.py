@@ -230,6 +230,20 @@ class Database:
         itself, and an in-memory database has no log."""
         return checkpoint.Checkpointer(self.sqlite_file, interval) if self.sqlite_file else None
 
+    @contextmanager
+    def checkpointing(self, interval: float) -> Iterator[None]:
+        """The block runs with the SQLite checkpoint thread (``checkpointer``) beside it; on
+        PostgreSQL it just runs. The thread's last checkpoint is made as the block ends."""
+        checkpointer = self.checkpointer(interval)
+        if checkpointer is None:
+            yield
+            return
+        checkpointer.start()
+        try:
+            yield
+        finally:
+            checkpointer.stop()
+
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
