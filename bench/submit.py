@@ -20,6 +20,11 @@ are drawn later by the render jobs, neither in the request nor here.
     python bench/submit.py --pg postgresql+psycopg://postgres@127.0.0.1:5432/bench
     python bench/submit.py --stored-only         # (b) without its checks and answer
     python bench/submit.py --workers 2 --threads 2   # gthread workers
+    python bench/submit.py --floor               # also (c): the least a submission must store
+
+``--floor`` adds (c) ``POST /bench/floor/<token>`` (bench/floor.py): the link checked and the same
+body stored as one row in one committed transaction, nothing read, checked, audited or queued.
+Its ratio c/a is a ceiling no design of (b) can pass on that database and machine.
 
 Goals (issue 6): b/a >= 0.2 and p99(b) <= 50 ms at 50 req/s. Load from wrk (Debian package) when
 present, else from a Python client; both share the machine's two cores with the server.
@@ -510,6 +515,11 @@ def main() -> None:
         help="(b) without its checks and answer (bench/stored_only.py): what reading and storing cost",
     )
     parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also run (c): the body stored as one row, nothing read, checked or audited (bench/floor.py)",
+    )
+    parser.add_argument(
         "--records",
         type=int,
         default=30000,
@@ -535,6 +545,10 @@ def main() -> None:
         url = f"sqlite:///{tmp}/bench.db"
         database = Database(url)
     upgrade(database.engine)
+    if args.floor:
+        from bench import floor
+
+        floor.create(database.engine)
     database.dispose()
     started = time.perf_counter()
     pairs = seed(url, args.records + 50 * args.seconds + 100, args.history)
@@ -558,6 +572,12 @@ def main() -> None:
                 submit["busy"] = cores_busy(before)
                 split = cpu_split(processes)
                 split["softirq"] = kernel_cpu() - kernel
+                if args.floor:
+                    before = cores_busy()
+                    floored = [(path.replace("/form/", "/bench/floor/", 1).removesuffix("/submit"), body)
+                               for path, body in closed]  # fmt: skip
+                    floor_run = wrk_paths(base, floored, args.seconds, args.connections)
+                    floor_run["busy"] = cores_busy(before)
             else:
                 bare = python_run(port, "/bench/bare", None, {}, args.seconds, args.connections, None)
                 submit = paced(port, closed, args.seconds, 10_000.0)
@@ -593,6 +613,15 @@ def main() -> None:
         f"  non-2xx {submit['non2xx']:.0f}"
     )
     print(f"ratio b/a = {submit['rps'] / bare['rps']:.3f}  (goal >= 0.2)")
+    if args.floor and use_wrk:
+        print(
+            f"(c) POST /bench/floor/<t>  {floor_run['rps']:8.0f} req/s  p50 {floor_run['p50']:6.2f} ms"
+            f"  p99 {floor_run['p99']:6.2f} ms  non-2xx {floor_run['non2xx']:.0f}  cores busy {floor_run['busy']:.2f}"
+        )
+        print(
+            f"ratio c/a = {floor_run['rps'] / bare['rps']:.3f}: one committed row, nothing read, checked or"
+            f" audited (the ceiling); b/c = {submit['rps'] / floor_run['rps']:.3f}"
+        )
     if args.stored_only:
         print("(b) ran without its checks and answer (--stored-only): not the goal's figure")
     if "busy" in bare:
