@@ -12,10 +12,13 @@ all comes on top. A unique submission id keeps the one index a real store cannot
 
 from __future__ import annotations
 
+from flask import Flask, Response, request
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, bindparam, insert
 from sqlalchemy.engine import Engine
 
+from handlers.results import links
 from storage import raw
+from storage.base import load_json
 
 METADATA = MetaData()
 FLOOR = Table(
@@ -36,13 +39,8 @@ def create(engine: Engine) -> None:
     METADATA.create_all(engine)
 
 
-def register(app: object) -> None:
-    from flask import Flask, Response, request
-
-    from handlers.results import links
-    from storage.base import load_json
-
-    assert isinstance(app, Flask)
+def register(app: Flask) -> None:
+    """Adds the endpoint to the bench's app (bench/webhook_app.py)."""
 
     @app.post("/bench/floor/<string:token>")
     def floor(token: str) -> Response:

@@ -613,6 +613,8 @@ def main() -> None:
         f"  non-2xx {submit['non2xx']:.0f}"
     )
     print(f"ratio b/a = {submit['rps'] / bare['rps']:.3f}  (goal >= 0.2)")
+    if args.floor and not use_wrk:
+        print("(c) not run: --floor needs wrk (Debian package wrk)")
     if args.floor and use_wrk:
         print(
             f"(c) POST /bench/floor/<t>  {floor_run['rps']:8.0f} req/s  p50 {floor_run['p50']:6.2f} ms"
