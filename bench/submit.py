@@ -624,6 +624,10 @@ def main() -> None:
             f"ratio c/a = {floor_run['rps'] / bare['rps']:.3f}: one committed row, nothing read, checked or"
             f" audited (the ceiling); b/c = {submit['rps'] / floor_run['rps']:.3f}"
         )
+        if floor_run["non2xx"]:
+            print(
+                "WARNING: (c) ran out of fresh submission ids and repeated some (refused by its unique key): raise --records"
+            )
     if args.stored_only:
         print("(b) ran without its checks and answer (--stored-only): not the goal's figure")
     if "busy" in bare:
