@@ -91,8 +91,11 @@ def _audit_verify(_args: argparse.Namespace) -> int:
     from chayici import build_services
 
     services = build_services(_settings())
-    with services.db.read() as session:
-        result = services.audit_log.verify(session)
+    try:
+        with services.db.read() as session:
+            result = services.audit_log.verify(session)
+    finally:
+        services.db.dispose()  # as the other commands do: no pooled connection outlives the command
     if result.ok:
         print(
             f"审计链完整：共 {len(result.heads)} 条链，核验 {result.checked} 条记录。各链链尾（请另行留存，以便日后比对）："
