@@ -31,8 +31,10 @@ def pg(services):
 
 def _end_leftover_chain_holders(services) -> None:
     """These tests count chains from 1. A connection an earlier test left open (its engine not
-    yet collected, in this process or another) still holds its chain, so a new connection here
-    would take the next one: such leftovers are collected or ended first."""
+    yet collected) still holds its chain, and so does, for a moment, the server process of a
+    connection just closed: it leaves ``pg_stat_activity`` before it releases its locks (seen in
+    a full run). A new connection here would take the next chain: such leftovers are collected,
+    ended and waited for first."""
     gc.collect()
     services.db.engine.dispose()  # this test's own connections come after
     url = services.settings.database_url.replace("postgresql+psycopg://", "postgresql://")
